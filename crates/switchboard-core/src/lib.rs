@@ -1,0 +1,16 @@
+//! Switchboard's core: everything the workbench knows about App Connect, with no UI and no Tauri.
+//!
+//! The desktop shell and the CLI are thin adapters over these modules.
+
+pub mod client;
+pub mod error;
+pub mod flow;
+pub mod keychain;
+pub mod manifest;
+pub mod phone;
+pub mod redact;
+pub mod sensitive;
+pub mod wire;
+
+pub use error::{ErrorCode, UserError};
+pub use sensitive::Sensitive;

@@ -1,0 +1,627 @@
+//! The App Connect manifest: a typed view of the fields Switchboard uses (SPEC §5), loaded from a
+//! file, an http(s) URL or the bundled sandbox sample.
+//!
+//! Loading is deliberately tolerant: unknown keys are ignored and a field of the wrong type reads as
+//! absent, so one odd field never stops a person from previewing the rest. Only invalid JSON and a
+//! manifest with no usable platform are load errors.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use indexmap::IndexMap;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Deserializer, Serialize};
+use serde_json::Value;
+
+use crate::error::{ErrorCode, UserError};
+
+/// The manifest that describes the bundled sandbox connector.
+pub const SANDBOX_MANIFEST: &str = include_str!("../../../manifests/sandbox.json");
+/// How the bundled manifest is named wherever a source is shown.
+pub const SANDBOX_SOURCE: &str = "bundled:sandbox";
+
+/// Reads a field as `Some(T)` when it has the expected shape, `None` otherwise.
+fn lenient<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: DeserializeOwned,
+{
+    let v = Value::deserialize(d)?;
+    Ok(serde_json::from_value(v).ok())
+}
+
+/// Reads a list, keeping the items that have the expected shape.
+fn lenient_list<'de, D, T>(d: D) -> Result<Vec<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: DeserializeOwned,
+{
+    let v = Value::deserialize(d)?;
+    Ok(match v {
+        Value::Array(items) => items
+            .into_iter()
+            .filter_map(|i| serde_json::from_value(i).ok())
+            .collect(),
+        _ => Vec::new(),
+    })
+}
+
+fn lenient_bool<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+    let v = Value::deserialize(d)?;
+    Ok(matches!(v, Value::Bool(true)) || v.as_str() == Some("true"))
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Manifest {
+    #[serde(default, deserialize_with = "lenient")]
+    pub server_url: Option<String>,
+    #[serde(default, deserialize_with = "lenient")]
+    pub redirect_uri: Option<String>,
+    #[serde(default, deserialize_with = "lenient")]
+    pub author: Option<Author>,
+    #[serde(default, deserialize_with = "lenient")]
+    pub version: Option<String>,
+    #[serde(default, deserialize_with = "lenient_platforms")]
+    pub platforms: IndexMap<String, Platform>,
+}
+
+fn lenient_platforms<'de, D: Deserializer<'de>>(
+    d: D,
+) -> Result<IndexMap<String, Platform>, D::Error> {
+    let v = Value::deserialize(d)?;
+    let mut out = IndexMap::new();
+    if let Value::Object(map) = v {
+        for (key, value) in map {
+            if let Ok(p) = serde_json::from_value::<Platform>(value) {
+                out.insert(key, p);
+            }
+        }
+    }
+    Ok(out)
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Author {
+    #[serde(default, deserialize_with = "lenient")]
+    pub name: Option<String>,
+    #[serde(default, deserialize_with = "lenient")]
+    pub website_url: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Platform {
+    #[serde(default, deserialize_with = "lenient")]
+    pub name: Option<String>,
+    #[serde(default, deserialize_with = "lenient")]
+    pub display_name: Option<String>,
+    #[serde(default, deserialize_with = "lenient")]
+    pub logo_url: Option<String>,
+    #[serde(default, deserialize_with = "lenient")]
+    pub documentation_url: Option<String>,
+    #[serde(default, deserialize_with = "lenient")]
+    pub auth: Option<Auth>,
+    #[serde(default, deserialize_with = "lenient")]
+    pub environment: Option<Environment>,
+    #[serde(default, deserialize_with = "lenient_list")]
+    pub contact_types: Vec<ContactType>,
+    #[serde(default, deserialize_with = "lenient")]
+    pub contact_page_url: Option<String>,
+    #[serde(default, deserialize_with = "lenient")]
+    pub log_page_url: Option<String>,
+    #[serde(default, deserialize_with = "lenient")]
+    pub page: Option<Pages>,
+    #[serde(default, deserialize_with = "lenient")]
+    pub request_config: Option<RequestConfig>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum AuthType {
+    ApiKey,
+    OAuth,
+    Unknown,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Auth {
+    #[serde(rename = "type", default, deserialize_with = "lenient")]
+    pub kind: Option<String>,
+    #[serde(default, deserialize_with = "lenient")]
+    pub api_key: Option<ApiKeyAuth>,
+    #[serde(default, deserialize_with = "lenient")]
+    pub oauth: Option<OAuth>,
+}
+
+impl Auth {
+    pub fn auth_type(&self) -> AuthType {
+        match self.kind.as_deref() {
+            Some("apiKey") => AuthType::ApiKey,
+            Some("oauth") => AuthType::OAuth,
+            _ => AuthType::Unknown,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct ApiKeyAuth {
+    #[serde(default, deserialize_with = "lenient")]
+    pub page: Option<AuthPage>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct AuthPage {
+    #[serde(default, deserialize_with = "lenient")]
+    pub title: Option<String>,
+    #[serde(default, deserialize_with = "lenient")]
+    pub warning: Option<String>,
+    #[serde(default, deserialize_with = "lenient_list")]
+    pub content: Vec<AuthField>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct AuthField {
+    #[serde(rename = "const")]
+    pub key: String,
+    #[serde(default, deserialize_with = "lenient")]
+    pub title: Option<String>,
+    #[serde(rename = "type", default, deserialize_with = "lenient")]
+    pub kind: Option<String>,
+    #[serde(default, deserialize_with = "lenient_bool")]
+    pub required: bool,
+    #[serde(default, deserialize_with = "lenient")]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub default_value: Option<Value>,
+    #[serde(default, deserialize_with = "lenient_bool")]
+    pub hidden: bool,
+    /// Fields rendered as buttons (`uiSchema["ui:field"] == "button"`) carry no value.
+    #[serde(default)]
+    pub ui_schema: Option<Value>,
+}
+
+impl AuthField {
+    pub fn is_button(&self) -> bool {
+        self.ui_schema
+            .as_ref()
+            .and_then(|u| u.get("ui:field"))
+            .and_then(Value::as_str)
+            == Some("button")
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct OAuth {
+    #[serde(default, deserialize_with = "lenient")]
+    pub auth_url: Option<String>,
+    #[serde(default, deserialize_with = "lenient")]
+    pub client_id: Option<String>,
+    #[serde(default, deserialize_with = "lenient")]
+    pub scope: Option<String>,
+    #[serde(default, deserialize_with = "lenient")]
+    pub custom_state: Option<String>,
+    #[serde(default, deserialize_with = "lenient")]
+    pub redirect_uri: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Environment {
+    #[serde(rename = "type", default, deserialize_with = "lenient")]
+    pub kind: Option<String>,
+    #[serde(default, deserialize_with = "lenient")]
+    pub url: Option<String>,
+    #[serde(default, deserialize_with = "lenient")]
+    pub url_identifier: Option<String>,
+    #[serde(default, deserialize_with = "lenient_list")]
+    pub instructions: Vec<String>,
+    #[serde(default, deserialize_with = "lenient_list")]
+    pub selections: Vec<EnvironmentChoice>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct EnvironmentChoice {
+    #[serde(rename = "const")]
+    pub url: String,
+    #[serde(default, deserialize_with = "lenient")]
+    pub name: Option<String>,
+}
+
+/// One option of the "Contact type" dropdown: shown as `display`, submitted as `value`.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct ContactType {
+    #[serde(default, deserialize_with = "lenient")]
+    pub display: Option<String>,
+    #[serde(default, deserialize_with = "lenient")]
+    pub value: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Pages {
+    #[serde(default, deserialize_with = "lenient")]
+    pub call_log: Option<FieldSet>,
+    #[serde(default, deserialize_with = "lenient")]
+    pub message_log: Option<FieldSet>,
+    #[serde(default, deserialize_with = "lenient")]
+    pub new_contact: Option<FieldSet>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct FieldSet {
+    #[serde(default, deserialize_with = "lenient_list")]
+    pub additional_fields: Vec<AdditionalField>,
+}
+
+/// A field of the call-log, message-log or new-contact form.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct AdditionalField {
+    #[serde(rename = "const")]
+    pub key: String,
+    #[serde(default, deserialize_with = "lenient")]
+    pub title: Option<String>,
+    /// `selection`, `checkbox`, `inputField` or `warning`.
+    #[serde(rename = "type", default, deserialize_with = "lenient")]
+    pub kind: Option<String>,
+    #[serde(default, deserialize_with = "lenient_bool")]
+    pub contact_dependent: bool,
+    #[serde(default, deserialize_with = "lenient_bool")]
+    pub contact_type_dependent: bool,
+    #[serde(default, deserialize_with = "lenient_bool")]
+    pub required: bool,
+    #[serde(default)]
+    pub default_value: Option<Value>,
+    #[serde(default, deserialize_with = "lenient")]
+    pub pattern: Option<String>,
+    #[serde(default, deserialize_with = "lenient")]
+    pub description: Option<String>,
+    /// Static options some manifests give a non-contact-dependent selection.
+    #[serde(default, deserialize_with = "lenient_list")]
+    pub options: Vec<FieldOption>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct FieldOption {
+    #[serde(rename = "const")]
+    pub value: Value,
+    #[serde(default, deserialize_with = "lenient")]
+    pub title: Option<String>,
+    #[serde(default, deserialize_with = "lenient")]
+    pub description: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct RequestConfig {
+    /// Seconds.
+    #[serde(default, deserialize_with = "lenient")]
+    pub timeout: Option<f64>,
+}
+
+impl Platform {
+    pub fn auth_type(&self) -> AuthType {
+        self.auth
+            .as_ref()
+            .map(Auth::auth_type)
+            .unwrap_or(AuthType::Unknown)
+    }
+
+    /// The fields of the API-key login page, in manifest order.
+    pub fn api_key_fields(&self) -> &[AuthField] {
+        self.auth
+            .as_ref()
+            .and_then(|a| a.api_key.as_ref())
+            .and_then(|k| k.page.as_ref())
+            .map(|p| p.content.as_slice())
+            .unwrap_or(&[])
+    }
+
+    pub fn call_log_fields(&self) -> &[AdditionalField] {
+        self.page
+            .as_ref()
+            .and_then(|p| p.call_log.as_ref())
+            .map(|f| f.additional_fields.as_slice())
+            .unwrap_or(&[])
+    }
+
+    pub fn new_contact_fields(&self) -> &[AdditionalField] {
+        self.page
+            .as_ref()
+            .and_then(|p| p.new_contact.as_ref())
+            .map(|f| f.additional_fields.as_slice())
+            .unwrap_or(&[])
+    }
+
+    /// Contact types usable in the dropdown (both `display` and `value` present).
+    pub fn usable_contact_types(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.contact_types
+            .iter()
+            .filter_map(|t| Some((t.display.as_deref()?, t.value.as_deref()?)))
+    }
+}
+
+/// Where a manifest came from, as a person typed it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ManifestSource {
+    Bundled,
+    File(PathBuf),
+    Url(url::Url),
+}
+
+impl ManifestSource {
+    /// `bundled:sandbox`, an `http(s)://` URL, or a file path.
+    pub fn parse(text: &str) -> Self {
+        let t = text.trim();
+        if t == SANDBOX_SOURCE || t == "sandbox" {
+            return Self::Bundled;
+        }
+        if t.starts_with("http://") || t.starts_with("https://") {
+            if let Ok(u) = url::Url::parse(t) {
+                return Self::Url(u);
+            }
+        }
+        Self::File(PathBuf::from(t))
+    }
+
+    pub fn describe(&self) -> String {
+        match self {
+            Self::Bundled => SANDBOX_SOURCE.to_owned(),
+            Self::File(p) => p.display().to_string(),
+            Self::Url(u) => u.to_string(),
+        }
+    }
+}
+
+/// A manifest with the text it was parsed from (kept for the checker and the raw view).
+#[derive(Debug, Clone)]
+pub struct LoadedManifest {
+    pub source: String,
+    pub text: String,
+    pub manifest: Manifest,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ManifestError {
+    #[error("Could not read the manifest file {path}: {reason}. Check the path and that the file is readable.")]
+    Read { path: String, reason: String },
+    #[error("Could not download the manifest from {url}: {reason}. Check the URL and that the server is running.")]
+    Fetch { url: String, reason: String },
+    #[error(
+        "The manifest at {url} answered HTTP {status}; expected 200 with JSON. Check the URL."
+    )]
+    HttpStatus { url: String, status: u16 },
+    #[error("The manifest is not valid JSON at line {line}, column {column}: {reason}. Fix the JSON and reload.")]
+    Json {
+        line: usize,
+        column: usize,
+        reason: String,
+    },
+    #[error("The manifest's top level must be a JSON object with a \"platforms\" object; found {found}.")]
+    NotAnObject { found: &'static str },
+    #[error("The manifest has no platforms. Add a \"platforms\" object with at least one platform keyed by its name.")]
+    NoPlatforms,
+    #[error("The manifest has no platform named \"{wanted}\". It has: {available}.")]
+    UnknownPlatform { wanted: String, available: String },
+}
+
+impl From<ManifestError> for UserError {
+    fn from(e: ManifestError) -> Self {
+        UserError::new(ErrorCode::ManifestInvalid, e.to_string())
+    }
+}
+
+fn json_kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+/// Parses manifest text. Fails only on invalid JSON, a non-object top level, or no platforms.
+pub fn parse(text: &str) -> Result<Manifest, ManifestError> {
+    let value: Value = serde_json::from_str(text).map_err(|e| ManifestError::Json {
+        line: e.line(),
+        column: e.column(),
+        reason: e
+            .to_string()
+            .split(" at line")
+            .next()
+            .unwrap_or("")
+            .to_owned(),
+    })?;
+    if !value.is_object() {
+        return Err(ManifestError::NotAnObject {
+            found: json_kind(&value),
+        });
+    }
+    // `lenient` fields never fail, so this only fails on a non-object, already handled above.
+    let manifest: Manifest = serde_json::from_value(value).map_err(|e| ManifestError::Json {
+        line: 0,
+        column: 0,
+        reason: e.to_string(),
+    })?;
+    if manifest.platforms.is_empty() {
+        return Err(ManifestError::NoPlatforms);
+    }
+    Ok(manifest)
+}
+
+impl Manifest {
+    /// The named platform, or the first one when no name is given.
+    pub fn platform(&self, name: Option<&str>) -> Result<(&str, &Platform), ManifestError> {
+        match name {
+            Some(wanted) => self
+                .platforms
+                .get_key_value(wanted)
+                .map(|(k, p)| (k.as_str(), p))
+                .ok_or_else(|| ManifestError::UnknownPlatform {
+                    wanted: wanted.to_owned(),
+                    available: self.platform_names().join(", "),
+                }),
+            None => self
+                .platforms
+                .first()
+                .map(|(k, p)| (k.as_str(), p))
+                .ok_or(ManifestError::NoPlatforms),
+        }
+    }
+
+    pub fn platform_names(&self) -> Vec<String> {
+        self.platforms.keys().cloned().collect()
+    }
+}
+
+/// How long a manifest download may take before it is abandoned.
+pub const FETCH_TIMEOUT: Duration = Duration::from_secs(15);
+
+/// Loads a manifest from wherever `source` points.
+#[tracing::instrument(skip_all, fields(source = %source.describe()))]
+pub async fn load(source: &ManifestSource) -> Result<LoadedManifest, ManifestError> {
+    let text = match source {
+        ManifestSource::Bundled => SANDBOX_MANIFEST.to_owned(),
+        ManifestSource::File(path) => read_file(path)?,
+        ManifestSource::Url(url) => fetch(url).await?,
+    };
+    let manifest = parse(&text)?;
+    Ok(LoadedManifest {
+        source: source.describe(),
+        text,
+        manifest,
+    })
+}
+
+fn read_file(path: &Path) -> Result<String, ManifestError> {
+    std::fs::read_to_string(path).map_err(|e| ManifestError::Read {
+        path: path.display().to_string(),
+        reason: e.to_string(),
+    })
+}
+
+async fn fetch(url: &url::Url) -> Result<String, ManifestError> {
+    let http = reqwest::Client::builder()
+        .timeout(FETCH_TIMEOUT)
+        .build()
+        .map_err(|e| ManifestError::Fetch {
+            url: url.to_string(),
+            reason: e.to_string(),
+        })?;
+    let resp = http
+        .get(url.clone())
+        .send()
+        .await
+        .map_err(|e| ManifestError::Fetch {
+            url: url.to_string(),
+            reason: if e.is_timeout() {
+                format!("no answer within {} s", FETCH_TIMEOUT.as_secs())
+            } else {
+                crate::client::describe_transport_error(&e)
+            },
+        })?;
+    let status = resp.status().as_u16();
+    if status != 200 {
+        return Err(ManifestError::HttpStatus {
+            url: url.to_string(),
+            status,
+        });
+    }
+    resp.text().await.map_err(|e| ManifestError::Fetch {
+        url: url.to_string(),
+        reason: e.to_string(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bundled_manifest_describes_an_api_key_sandbox_with_contact_types() {
+        let m = parse(SANDBOX_MANIFEST).expect("the bundled manifest must parse");
+        let (name, p) = m.platform(None).unwrap();
+        assert_eq!(name, "sandbox");
+        assert_eq!(p.auth_type(), AuthType::ApiKey);
+        assert!(p.usable_contact_types().count() >= 2);
+        assert!(
+            p.call_log_fields()
+                .iter()
+                .any(|f| f.contact_dependent && f.kind.as_deref() == Some("selection")),
+            "the sandbox must exercise a contact-dependent selection field"
+        );
+    }
+
+    #[test]
+    fn unknown_keys_and_wrong_types_do_not_stop_loading() {
+        let m = parse(
+            r#"{"serverUrl": 42, "surprise": {"a": 1},
+                "platforms": {"x": {"name": "x", "contactTypes": [{"id": 1, "name": "Lead"}, {"display": "P", "value": "p"}],
+                                    "auth": {"type": "apiKey", "weird": true}, "page": "nope"}}}"#,
+        )
+        .unwrap();
+        assert_eq!(m.server_url, None, "a number is not a server URL");
+        let (_, p) = m.platform(Some("x")).unwrap();
+        assert_eq!(p.contact_types.len(), 2);
+        assert_eq!(
+            p.usable_contact_types().collect::<Vec<_>>(),
+            vec![("P", "p")]
+        );
+        assert!(p.page.is_none());
+    }
+
+    #[test]
+    fn invalid_json_reports_line_and_column() {
+        let err = parse("{\n  \"platforms\": {,\n}").unwrap_err();
+        match err {
+            ManifestError::Json { line, column, .. } => assert_eq!((line, column), (2, 17)),
+            other => panic!("expected a JSON error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn no_platforms_and_non_objects_are_refused_with_a_fix() {
+        assert!(matches!(parse("{}"), Err(ManifestError::NoPlatforms)));
+        assert!(matches!(
+            parse("[1]"),
+            Err(ManifestError::NotAnObject { found: "an array" })
+        ));
+        assert!(ManifestError::NoPlatforms.to_string().contains("Add a"));
+    }
+
+    #[test]
+    fn unknown_platform_lists_the_ones_that_exist() {
+        let m = parse(SANDBOX_MANIFEST).unwrap();
+        let e = m.platform(Some("nope")).unwrap_err().to_string();
+        assert!(e.contains("\"nope\"") && e.contains("sandbox"), "{e}");
+    }
+
+    #[test]
+    fn sources_are_told_apart() {
+        assert_eq!(
+            ManifestSource::parse("bundled:sandbox"),
+            ManifestSource::Bundled
+        );
+        assert!(matches!(
+            ManifestSource::parse("https://x.test/m.json"),
+            ManifestSource::Url(_)
+        ));
+        assert!(matches!(
+            ManifestSource::parse("./m.json"),
+            ManifestSource::File(_)
+        ));
+    }
+}

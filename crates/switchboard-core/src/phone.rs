@@ -1,0 +1,281 @@
+//! Phone numbers as App Connect sees them (SPEC §4): whatever a person types becomes E.164, and the
+//! user's overriding formats are expanded into the exact strings a connector will search for.
+
+use phonenumber::{country, Mode};
+use serde::Serialize;
+
+use crate::error::{ErrorCode, UserError};
+
+/// App Connect lets a user set at most this many overriding formats.
+pub const MAX_FORMATS: usize = 3;
+/// Internal extension numbers are short digit strings with no country code.
+const MAX_EXTENSION_DIGITS: usize = 6;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ParsedNumber {
+    /// What the person typed.
+    pub input: String,
+    /// `+14155550100`, or the bare digits of an extension.
+    pub e164: String,
+    pub valid: bool,
+    /// ISO region of the number, when known.
+    pub region: Option<String>,
+    /// National significant number (country code removed, Italian leading 0 kept); empty when invalid.
+    pub significant: String,
+    /// True for a short internal extension such as `101`; sent as `isExtension=true`.
+    pub is_extension: bool,
+}
+
+/// One overriding format and the string it produces for a number.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Expansion {
+    pub format: String,
+    pub result: String,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum PhoneError {
+    #[error("Type a phone number, such as +1 415-555-0100.")]
+    Empty,
+    #[error("\"{input}\" has no country code. Start it with + and the country code (e.g. +1 415-555-0100), or set a default region.")]
+    NoCountry { input: String },
+    #[error("\"{input}\" is not a phone number: {reason}. Use digits, spaces, dashes, parentheses and an optional leading +.")]
+    Unparsable { input: String, reason: String },
+    #[error("\"{region}\" is not a region code. Use a two-letter ISO code such as US, GB or DE.")]
+    BadRegion { region: String },
+    #[error("At most {MAX_FORMATS} overriding formats are allowed (App Connect's limit); {count} were given.")]
+    TooManyFormats { count: usize },
+    #[error("The overriding format \"{format}\" contains a comma; formats are sent comma-joined, so a comma would split it in two.")]
+    CommaInFormat { format: String },
+}
+
+impl From<PhoneError> for UserError {
+    fn from(e: PhoneError) -> Self {
+        UserError::new(ErrorCode::PhoneInvalid, e.to_string())
+    }
+}
+
+/// Reads what a person typed: `+1 415-555-0100`, `(415) 555-0100` with a default region,
+/// `tel:+1-415-555-0100`, or a short extension such as `101`.
+pub fn parse_input(input: &str, default_region: Option<&str>) -> Result<ParsedNumber, PhoneError> {
+    let raw = input.trim();
+    let mut text = raw;
+    if let Some(rest) = text
+        .strip_prefix("tel:")
+        .or_else(|| text.strip_prefix("TEL:"))
+    {
+        // RFC 3966: parameters such as `;ext=` or `;phone-context=` follow a semicolon.
+        text = rest.split(';').next().unwrap_or("");
+    }
+    let text = text.trim();
+    if text.is_empty() {
+        return Err(PhoneError::Empty);
+    }
+    let digits: String = text.chars().filter(char::is_ascii_digit).collect();
+    let only_digits = text
+        .chars()
+        .all(|c| c.is_ascii_digit() || c == ' ' || c == '-');
+    if !text.starts_with('+')
+        && only_digits
+        && !digits.is_empty()
+        && digits.len() <= MAX_EXTENSION_DIGITS
+    {
+        return Ok(ParsedNumber {
+            input: raw.to_owned(),
+            e164: digits,
+            valid: true,
+            region: None,
+            significant: String::new(),
+            is_extension: true,
+        });
+    }
+    let region = match default_region.map(str::trim).filter(|r| !r.is_empty()) {
+        Some(r) => Some(r.to_ascii_uppercase().parse::<country::Id>().map_err(|_| {
+            PhoneError::BadRegion {
+                region: r.to_owned(),
+            }
+        })?),
+        None => None,
+    };
+    if !text.starts_with('+') && region.is_none() {
+        return Err(PhoneError::NoCountry {
+            input: raw.to_owned(),
+        });
+    }
+    let number = phonenumber::parse(region, text).map_err(|e| PhoneError::Unparsable {
+        input: raw.to_owned(),
+        reason: e.to_string(),
+    })?;
+    Ok(describe(raw, &number))
+}
+
+/// Describes an E.164 string; used for numbers that arrive from a server or a test vector.
+pub fn parse_e164(e164: &str) -> Result<ParsedNumber, PhoneError> {
+    let number = phonenumber::parse(None, e164).map_err(|e| PhoneError::Unparsable {
+        input: e164.to_owned(),
+        reason: e.to_string(),
+    })?;
+    Ok(describe(e164, &number))
+}
+
+fn describe(input: &str, number: &phonenumber::PhoneNumber) -> ParsedNumber {
+    let valid = phonenumber::is_valid(number);
+    let national = number.national();
+    let significant = if valid {
+        format!(
+            "{}{}",
+            "0".repeat(usize::from(national.zeros())),
+            national.value()
+        )
+    } else {
+        String::new()
+    };
+    ParsedNumber {
+        input: input.to_owned(),
+        e164: number.format().mode(Mode::E164).to_string(),
+        valid,
+        region: number.country().id().map(|id| format!("{id:?}")),
+        significant,
+        is_extension: false,
+    }
+}
+
+/// Checks a user's overriding formats against App Connect's rules.
+pub fn validate_formats(formats: &[String]) -> Result<(), PhoneError> {
+    if formats.len() > MAX_FORMATS {
+        return Err(PhoneError::TooManyFormats {
+            count: formats.len(),
+        });
+    }
+    if let Some(f) = formats.iter().find(|f| f.contains(',')) {
+        return Err(PhoneError::CommaInFormat { format: f.clone() });
+    }
+    Ok(())
+}
+
+/// Fills each `*` or `#` of `format`, left to right, with the digits of `significant`. Extra digits
+/// are dropped; placeholders left over stay as they are.
+pub fn fill_format(format: &str, significant: &str) -> String {
+    let mut digits = significant.chars();
+    format
+        .chars()
+        .map(|c| match c {
+            '*' | '#' => digits.next().unwrap_or(c),
+            other => other,
+        })
+        .collect()
+}
+
+/// Expands every non-empty format for a number. Invalid numbers and extensions produce none.
+pub fn expand(number: &ParsedNumber, formats: &[String]) -> Vec<Expansion> {
+    if !number.valid || number.is_extension {
+        return Vec::new();
+    }
+    formats
+        .iter()
+        .map(|f| f.trim())
+        .filter(|f| !f.is_empty())
+        .map(|f| Expansion {
+            format: f.to_owned(),
+            result: fill_format(f, &number.significant),
+        })
+        .collect()
+}
+
+/// The `overridingFormat` query value: formats joined by commas, empty when there are none.
+pub fn overriding_format_param(formats: &[String]) -> String {
+    formats
+        .iter()
+        .map(|f| f.trim())
+        .filter(|f| !f.is_empty())
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn typed_forms_become_e164() {
+        for (input, region) in [
+            ("+1 415-555-0100", None),
+            ("(415) 555-0100", Some("US")),
+            ("415.555.0100", Some("us")),
+            ("tel:+1-415-555-0100", None),
+            ("tel:+1-415-555-0100;ext=7", None),
+            ("  +14155550100 ", None),
+        ] {
+            let p = parse_input(input, region).unwrap_or_else(|e| panic!("{input}: {e}"));
+            assert_eq!(p.e164, "+14155550100", "{input} with {region:?}");
+            assert!(p.valid && !p.is_extension);
+            assert_eq!(p.significant, "4155550100");
+        }
+    }
+
+    #[test]
+    fn short_digit_strings_are_extensions() {
+        let p = parse_input("101", None).unwrap();
+        assert!(p.is_extension);
+        assert_eq!(p.e164, "101");
+        assert!(
+            expand(&p, &["***".into()]).is_empty(),
+            "extensions are never formatted"
+        );
+    }
+
+    #[test]
+    fn wrong_input_names_the_problem_and_the_fix() {
+        assert_eq!(parse_input("  ", None), Err(PhoneError::Empty));
+        let e = parse_input("(415) 555-0100", None).unwrap_err();
+        assert!(matches!(e, PhoneError::NoCountry { .. }));
+        assert!(e.to_string().contains("default region"));
+        assert!(matches!(
+            parse_input("(415) 555-0100", Some("ZZZ")),
+            Err(PhoneError::BadRegion { .. })
+        ));
+        assert!(matches!(
+            parse_input("+1 hello", None),
+            Err(PhoneError::Unparsable { .. })
+        ));
+    }
+
+    #[test]
+    fn italian_numbers_keep_their_leading_zero() {
+        let p = parse_e164("+390612345678").unwrap();
+        assert_eq!(p.significant, "0612345678");
+    }
+
+    #[test]
+    fn fill_drops_extra_digits_and_keeps_unfilled_placeholders() {
+        assert_eq!(fill_format("(***) ***-***", "4155550100"), "(415) 555-010");
+        assert_eq!(
+            fill_format("***-***-******", "4155550100"),
+            "415-555-0100**"
+        );
+        assert_eq!(
+            fill_format("no placeholders", "4155550100"),
+            "no placeholders"
+        );
+    }
+
+    #[test]
+    fn format_rules() {
+        assert!(validate_formats(&["a".into(), "b".into(), "c".into()]).is_ok());
+        assert_eq!(
+            validate_formats(&["a".into(), "b".into(), "c".into(), "d".into()]),
+            Err(PhoneError::TooManyFormats { count: 4 })
+        );
+        assert!(matches!(
+            validate_formats(&["***,***".into()]),
+            Err(PhoneError::CommaInFormat { .. })
+        ));
+        assert_eq!(overriding_format_param(&[]), "");
+        assert_eq!(
+            overriding_format_param(&["(***) ***-****".into(), " ".into(), "+1 ***".into()]),
+            "(***) ***-****,+1 ***"
+        );
+    }
+}

@@ -1,0 +1,360 @@
+//! App Connect's HTTP wire types (SPEC §2, §3), shared by the client and the sandbox server.
+//!
+//! Decoding is tolerant where real connectors vary (ids as numbers or strings, missing optional
+//! keys); the contract lints, not the decoder, judge whether a response is well-formed.
+
+use serde::{Deserialize, Deserializer, Serialize};
+use serde_json::{Map, Value};
+
+/// The id of the connector-provided "Create new contact..." row. The client recognises it by this id.
+pub const CREATE_NEW_CONTACT_ID: &str = "createNewContact";
+/// The text the real client shows for that row.
+pub const CREATE_NEW_CONTACT_NAME: &str = "Create new contact...";
+
+/// Accepts a string or a number and keeps it as a string (CRMs use both for ids).
+fn id_as_string<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    match Value::deserialize(d)? {
+        Value::String(s) => Ok(s),
+        Value::Number(n) => Ok(n.to_string()),
+        Value::Null => Ok(String::new()),
+        other => Ok(other.to_string()),
+    }
+}
+
+fn opt_id_as_string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    match Value::deserialize(d)? {
+        Value::Null => Ok(None),
+        Value::String(s) => Ok(Some(s)),
+        Value::Number(n) => Ok(Some(n.to_string())),
+        other => Ok(Some(other.to_string())),
+    }
+}
+
+fn lenient<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: serde::de::DeserializeOwned,
+{
+    Ok(serde_json::from_value(Value::deserialize(d)?).ok())
+}
+
+/// `{message, messageType, ttl, details?}`; shown by the client as a toast.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReturnMessage {
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "lenient"
+    )]
+    pub message: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "lenient"
+    )]
+    pub message_type: Option<String>,
+    /// Milliseconds; 0 keeps the toast until dismissed; missing means 5000 in the client.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "lenient"
+    )]
+    pub ttl: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub details: Option<Value>,
+}
+
+impl ReturnMessage {
+    pub fn new(kind: &str, message: impl Into<String>, ttl: u64) -> Self {
+        Self {
+            message: Some(message.into()),
+            message_type: Some(kind.to_owned()),
+            ttl: Some(ttl),
+            details: None,
+        }
+    }
+}
+
+/// One contact of a findContact answer, or the object a createContact answer carries.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ContactInfo {
+    #[serde(deserialize_with = "id_as_string", default)]
+    pub id: String,
+    #[serde(default, deserialize_with = "lenient")]
+    pub name: Option<String>,
+    #[serde(
+        rename = "type",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "lenient"
+    )]
+    pub kind: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "lenient"
+    )]
+    pub phone: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "lenient"
+    )]
+    pub title: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "lenient"
+    )]
+    pub company: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "lenient"
+    )]
+    pub most_recent_activity_date: Option<String>,
+    /// Keyed by call-log field `const`; a selection's value is its option list for this contact.
+    #[serde(default)]
+    pub additional_info: Option<Value>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub is_new_contact: bool,
+}
+
+impl ContactInfo {
+    /// The connector-provided "Create new contact..." row.
+    pub fn create_new_row() -> Self {
+        Self {
+            id: CREATE_NEW_CONTACT_ID.to_owned(),
+            name: Some(CREATE_NEW_CONTACT_NAME.to_owned()),
+            is_new_contact: true,
+            additional_info: None,
+            ..Self::default()
+        }
+    }
+
+    pub fn is_create_row(&self) -> bool {
+        self.id == CREATE_NEW_CONTACT_ID
+    }
+
+    pub fn display_name(&self) -> &str {
+        self.name.as_deref().unwrap_or("(no name)")
+    }
+}
+
+/// `GET /contact` answer.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FindContactResponse {
+    #[serde(default)]
+    pub successful: bool,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "lenient"
+    )]
+    pub return_message: Option<ReturnMessage>,
+    #[serde(default, deserialize_with = "contacts_list")]
+    pub contact: Vec<ContactInfo>,
+}
+
+fn contacts_list<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<ContactInfo>, D::Error> {
+    Ok(match Value::deserialize(d)? {
+        Value::Array(items) => items
+            .into_iter()
+            .filter_map(|i| serde_json::from_value(i).ok())
+            .collect(),
+        // A lone object is a contract violation the lints report; still show what came back.
+        obj @ Value::Object(_) => serde_json::from_value(obj).ok().into_iter().collect(),
+        _ => Vec::new(),
+    })
+}
+
+impl FindContactResponse {
+    /// Contacts the CRM really holds (the create row excluded).
+    pub fn real_matches(&self) -> impl Iterator<Item = &ContactInfo> {
+        self.contact.iter().filter(|c| !c.is_create_row())
+    }
+}
+
+/// `POST /contact` body.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CreateContactRequest {
+    pub phone_number: String,
+    pub new_contact_name: String,
+    /// `null` when the manifest has no contact types or none was chosen.
+    pub new_contact_type: Option<String>,
+    #[serde(default)]
+    pub additional_submission: Map<String, Value>,
+}
+
+/// `POST /contact` answer: `contact` is an object here, not a list.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CreateContactResponse {
+    #[serde(default)]
+    pub successful: bool,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "lenient"
+    )]
+    pub return_message: Option<ReturnMessage>,
+    #[serde(default, deserialize_with = "lenient")]
+    pub contact: Option<ContactInfo>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Party {
+    pub phone_number: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub enum Direction {
+    #[default]
+    Inbound,
+    Outbound,
+}
+
+/// A call record as the client sends it in `logInfo`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LogInfo {
+    pub session_id: String,
+    pub id: String,
+    pub direction: Direction,
+    pub from: Party,
+    pub to: Party,
+    /// Milliseconds since the epoch.
+    pub start_time: i64,
+    /// Seconds.
+    pub duration: u64,
+    pub result: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub custom_subject: Option<String>,
+}
+
+/// `POST /callLog` body.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CallLogRequest {
+    pub log_info: LogInfo,
+    pub contact_id: String,
+    pub contact_type: Option<String>,
+    pub contact_name: String,
+    #[serde(default)]
+    pub note: String,
+    #[serde(default)]
+    pub additional_submission: Map<String, Value>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CallLogResponse {
+    #[serde(default)]
+    pub successful: bool,
+    #[serde(default, deserialize_with = "opt_id_as_string")]
+    pub log_id: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "lenient"
+    )]
+    pub return_message: Option<ReturnMessage>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LogMatch {
+    #[serde(deserialize_with = "id_as_string")]
+    pub session_id: String,
+    #[serde(default)]
+    pub matched: bool,
+    #[serde(default, deserialize_with = "opt_id_as_string")]
+    pub log_id: Option<String>,
+}
+
+/// `GET /callLog` answer.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CallLogLookupResponse {
+    #[serde(default)]
+    pub successful: bool,
+    #[serde(default)]
+    pub logs: Vec<LogMatch>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "lenient"
+    )]
+    pub return_message: Option<ReturnMessage>,
+}
+
+/// `POST /apiKeyLogin` body. Built only inside the client, right before sending.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ApiKeyLoginRequest {
+    pub platform: String,
+    pub api_key: String,
+    #[serde(default)]
+    pub hostname: String,
+    #[serde(default)]
+    pub additional_info: Map<String, Value>,
+}
+
+/// `POST /apiKeyLogin` and `GET /oauth-callback` answer.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LoginResponse {
+    #[serde(default)]
+    pub jwt_token: String,
+    #[serde(default, deserialize_with = "lenient")]
+    pub name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "lenient"
+    )]
+    pub return_message: Option<ReturnMessage>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numeric_ids_and_missing_keys_decode() {
+        let r: FindContactResponse = serde_json::from_str(
+            r#"{"successful":true,"contact":[{"id":42,"name":"Ada","type":"Lead"},{"id":"createNewContact","name":"Create new contact...","isNewContact":true}]}"#,
+        )
+        .unwrap();
+        assert_eq!(r.contact[0].id, "42");
+        assert_eq!(r.real_matches().count(), 1, "the create row is not a match");
+        assert!(r.contact[1].is_create_row());
+    }
+
+    #[test]
+    fn create_row_serializes_as_the_client_expects() {
+        let v = serde_json::to_value(ContactInfo::create_new_row()).unwrap();
+        assert_eq!(v["id"], "createNewContact");
+        assert_eq!(v["isNewContact"], true);
+        assert!(v["additionalInfo"].is_null());
+    }
+
+    #[test]
+    fn new_contact_type_null_is_sent_as_null() {
+        let v = serde_json::to_value(CreateContactRequest {
+            phone_number: "+1".into(),
+            new_contact_name: "n".into(),
+            new_contact_type: None,
+            additional_submission: Map::new(),
+        })
+        .unwrap();
+        assert!(v["newContactType"].is_null());
+    }
+}

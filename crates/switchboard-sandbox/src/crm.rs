@@ -1,0 +1,257 @@
+//! The sandbox's fake CRM: a dozen varied contacts and the call logs made against them.
+//!
+//! Phone numbers are stored as the strings a careless CRM holds (`(650) 253-0000`, `650.555.0142`),
+//! and lookups match them exactly, so overriding formats matter here as they do in strict CRMs.
+
+use serde_json::{json, Value};
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Contact {
+    pub id: String,
+    pub name: String,
+    pub kind: String,
+    pub phones: Vec<String>,
+    pub title: Option<String>,
+    pub company: Option<String>,
+    /// Deals as `(const, title)`: the options of the contact-dependent "Deal" field.
+    pub deals: Vec<(String, String)>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct CallLog {
+    pub id: String,
+    pub session_id: String,
+    pub contact_id: String,
+    pub subject: String,
+    pub note: String,
+    pub additional: Value,
+}
+
+/// Contact types the sandbox knows; the bundled manifest lists the same.
+pub const CONTACT_TYPES: [&str; 3] = ["contact", "lead", "company"];
+
+#[derive(Debug, Default)]
+pub struct Crm {
+    pub contacts: Vec<Contact>,
+    pub logs: Vec<CallLog>,
+    next_contact: u64,
+    next_log: u64,
+}
+
+fn contact(
+    id: u64,
+    name: &str,
+    kind: &str,
+    phones: &[&str],
+    company: Option<&str>,
+    deals: &[(&str, &str)],
+) -> Contact {
+    Contact {
+        id: id.to_string(),
+        name: name.to_owned(),
+        kind: kind.to_owned(),
+        phones: phones.iter().map(|p| (*p).to_owned()).collect(),
+        title: None,
+        company: company.map(str::to_owned),
+        deals: deals
+            .iter()
+            .map(|(c, t)| ((*c).to_owned(), (*t).to_owned()))
+            .collect(),
+    }
+}
+
+impl Crm {
+    pub fn empty() -> Self {
+        Self {
+            next_contact: 1001,
+            next_log: 5001,
+            ..Self::default()
+        }
+    }
+
+    /// The seeded CRM: several types, one number shared by two contacts, formatted-only numbers,
+    /// and contacts with deals for the contact-dependent field.
+    pub fn seeded() -> Self {
+        let mut crm = Self::empty();
+        crm.contacts = vec![
+            contact(
+                101,
+                "Ada Lovelace",
+                "contact",
+                &["+14155550100"],
+                Some("Analytical Engines Ltd"),
+                &[
+                    ("D-1001", "Engine renewal (Q3)"),
+                    ("D-1002", "Bernoulli numbers study"),
+                ],
+            ),
+            contact(
+                102,
+                "Grace Hopper",
+                "contact",
+                &["(650) 253-0000"],
+                Some("COBOL Consulting"),
+                &[("D-1003", "Compiler support plan")],
+            ),
+            contact(103, "Alan Turing", "lead", &["+442071838750"], None, &[]),
+            contact(
+                104,
+                "Katherine Johnson",
+                "contact",
+                &["+14155550123"],
+                Some("Orbital Mechanics Inc"),
+                &[("D-1004", "Trajectory audit")],
+            ),
+            contact(
+                105,
+                "Dorothy Vaughan",
+                "lead",
+                &["+14155550123"],
+                Some("Orbital Mechanics Inc"),
+                &[],
+            ),
+            contact(
+                106,
+                "Acme Robotics",
+                "company",
+                &["650.555.0142"],
+                None,
+                &[
+                    ("D-1005", "Fleet expansion"),
+                    ("D-1006", "Maintenance contract"),
+                ],
+            ),
+            contact(
+                107,
+                "Margaret Hamilton",
+                "contact",
+                &["+16175550199", "617-555-0198"],
+                Some("Apollo Software"),
+                &[],
+            ),
+            contact(108, "Hedy Lamarr", "lead", &["+13105550111"], None, &[]),
+            contact(
+                109,
+                "Claude Shannon",
+                "contact",
+                &["+16175550177"],
+                Some("Bell Labs"),
+                &[("D-1007", "Information theory workshop")],
+            ),
+            contact(
+                110,
+                "Barbara Liskov",
+                "contact",
+                &["617-555-0133"],
+                Some("Substitution Partners"),
+                &[],
+            ),
+            contact(
+                111,
+                "Radia Perlman",
+                "company",
+                &["+14085550150"],
+                None,
+                &[],
+            ),
+            contact(112, "Frances Allen", "lead", &["+19145550188"], None, &[]),
+        ];
+        crm
+    }
+
+    /// Contacts with a stored phone string equal to one of `candidates`.
+    pub fn find(&self, candidates: &[String]) -> Vec<&Contact> {
+        self.contacts
+            .iter()
+            .filter(|c| c.phones.iter().any(|p| candidates.iter().any(|k| k == p)))
+            .collect()
+    }
+
+    pub fn get(&self, id: &str) -> Option<&Contact> {
+        self.contacts.iter().find(|c| c.id == id)
+    }
+
+    pub fn create(&mut self, name: &str, kind: &str, phone: &str) -> Contact {
+        let id = self.next_contact;
+        self.next_contact += 1;
+        let c = contact(id, name, kind, &[phone], None, &[]);
+        self.contacts.push(c.clone());
+        c
+    }
+
+    pub fn add_log(
+        &mut self,
+        session_id: &str,
+        contact_id: &str,
+        subject: &str,
+        note: &str,
+        additional: Value,
+    ) -> CallLog {
+        let id = format!("log-{}", self.next_log);
+        self.next_log += 1;
+        let log = CallLog {
+            id,
+            session_id: session_id.to_owned(),
+            contact_id: contact_id.to_owned(),
+            subject: subject.to_owned(),
+            note: note.to_owned(),
+            additional,
+        };
+        self.logs.push(log.clone());
+        log
+    }
+
+    pub fn log_for_session(&self, session_id: &str) -> Option<&CallLog> {
+        self.logs.iter().find(|l| l.session_id == session_id)
+    }
+}
+
+impl Contact {
+    /// The contact as findContact returns it.
+    pub fn to_wire(&self) -> Value {
+        let mut v = json!({
+            "id": self.id,
+            "name": self.name,
+            "type": self.kind,
+            "phone": self.phones.first(),
+        });
+        if let Some(c) = &self.company {
+            v["company"] = json!(c);
+        }
+        if !self.deals.is_empty() {
+            let deals: Vec<Value> = self
+                .deals
+                .iter()
+                .map(|(c, t)| json!({"const": c, "title": t}))
+                .collect();
+            v["additionalInfo"] = json!({ "deals": deals });
+        } else {
+            v["additionalInfo"] = Value::Null;
+        }
+        v
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seed_has_a_shared_number_and_formatted_only_numbers() {
+        let crm = Crm::seeded();
+        assert_eq!(crm.contacts.len(), 12);
+        assert_eq!(
+            crm.find(&["+14155550123".into()]).len(),
+            2,
+            "two contacts share this number"
+        );
+        assert!(
+            crm.find(&["+16502530000".into()]).is_empty(),
+            "stored only as (650) 253-0000"
+        );
+        assert_eq!(crm.find(&["(650) 253-0000".into()]).len(), 1);
+        let kinds: std::collections::BTreeSet<_> =
+            crm.contacts.iter().map(|c| c.kind.as_str()).collect();
+        assert_eq!(kinds.len(), 3);
+    }
+}

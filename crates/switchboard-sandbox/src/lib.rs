@@ -1,0 +1,134 @@
+//! An App Connect-compatible connector server over an in-memory fake CRM (SPEC §2, §3).
+//!
+//! It answers the routes a real `@app-connect/core` server answers, so Switchboard, its tests and
+//! demos have a connector to talk to without any CRM account. It runs inside the desktop app on
+//! 127.0.0.1 and an ephemeral port, and standalone through `switchboard sandbox`.
+
+pub mod crm;
+mod routes;
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+
+pub use routes::router;
+
+/// The API key the sandbox accepts unless told otherwise.
+pub const DEFAULT_API_KEY: &str = "demo";
+/// The platform name the bundled manifest uses.
+pub const PLATFORM: &str = "sandbox";
+
+#[derive(Debug, Clone)]
+pub struct SandboxConfig {
+    pub api_key: String,
+    /// Session token lifetime (two weeks, as the framework's).
+    pub token_lifetime_secs: u64,
+    /// A token with less than this left is renewed through `x-refreshed-jwt-token`.
+    pub renew_below_secs: u64,
+    pub seeded: bool,
+}
+
+impl Default for SandboxConfig {
+    fn default() -> Self {
+        Self {
+            api_key: DEFAULT_API_KEY.to_owned(),
+            token_lifetime_secs: 14 * 24 * 3600,
+            renew_below_secs: 3 * 24 * 3600,
+            seeded: true,
+        }
+    }
+}
+
+/// Shared server state.
+pub struct State {
+    pub config: SandboxConfig,
+    pub crm: Mutex<crm::Crm>,
+    pub jwt_secret: Vec<u8>,
+    /// Users who signed out: their tokens are refused.
+    pub signed_out: Mutex<Vec<String>>,
+}
+
+impl State {
+    pub fn new(config: SandboxConfig) -> Self {
+        let crm = if config.seeded {
+            crm::Crm::seeded()
+        } else {
+            crm::Crm::empty()
+        };
+        let jwt_secret: [u8; 32] = rand::random();
+        Self {
+            config,
+            crm: Mutex::new(crm),
+            jwt_secret: jwt_secret.to_vec(),
+            signed_out: Mutex::new(Vec::new()),
+        }
+    }
+
+    pub fn crm(&self) -> std::sync::MutexGuard<'_, crm::Crm> {
+        self.crm.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// A running sandbox. Dropping it stops the server.
+pub struct Sandbox {
+    pub addr: SocketAddr,
+    pub state: Arc<State>,
+    shutdown: Option<oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl Sandbox {
+    /// Binds `addr` (port 0 picks a free port) and serves in the background.
+    pub async fn start(addr: SocketAddr, config: SandboxConfig) -> std::io::Result<Self> {
+        let listener = TcpListener::bind(addr).await?;
+        let addr = listener.local_addr()?;
+        let state = Arc::new(State::new(config));
+        let app = router(state.clone());
+        let (tx, rx) = oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            let served = axum::serve(listener, app)
+                .with_graceful_shutdown(async {
+                    let _ = rx.await;
+                })
+                .await;
+            if let Err(e) = served {
+                tracing::error!("sandbox server stopped: {e}");
+            }
+        });
+        tracing::info!(%addr, "sandbox connector listening");
+        Ok(Self {
+            addr,
+            state,
+            shutdown: Some(tx),
+            task: Some(task),
+        })
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    pub fn contact_count(&self) -> usize {
+        self.state.crm().contacts.len()
+    }
+
+    /// Stops the server and waits for it to finish.
+    pub async fn stop(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+}
+
+impl Drop for Sandbox {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}

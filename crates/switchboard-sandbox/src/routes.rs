@@ -1,0 +1,392 @@
+//! The connector routes, answering as `@app-connect/core` does: business failures are HTTP 200 with
+//! `successful:false`, a missing or bad session token is HTTP 400 with plain text.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use axum::extract::{Query, State as AxState};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use jsonwebtoken::{DecodingKey, EncodingKey, Header, Validation};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use switchboard_core::phone;
+use switchboard_core::wire::{CallLogRequest, ContactInfo, CreateContactRequest, ReturnMessage};
+
+use crate::crm::CONTACT_TYPES;
+use crate::{State, PLATFORM};
+
+type Shared = Arc<State>;
+
+/// The framework's text for a missing or bad session token.
+pub const AUTHORIZE_TEXT: &str = "Please go to Settings and authorize CRM platform";
+const USER_ID: &str = "sandbox-user-1";
+const USER_NAME: &str = "Sandbox Demo User";
+
+pub fn router(state: Shared) -> Router {
+    Router::new()
+        .route("/isAlive", get(|| async { "OK" }))
+        .route("/implementedInterfaces", get(implemented_interfaces))
+        .route("/apiKeyLogin", post(api_key_login))
+        .route("/authValidation", get(auth_validation))
+        .route("/unAuthorize", post(unauthorize))
+        .route("/contact", get(find_contact).post(create_contact))
+        .route("/callLog", get(get_call_log).post(create_call_log))
+        .with_state(state)
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct Claims {
+    id: String,
+    platform: String,
+    iat: u64,
+    exp: u64,
+}
+
+fn now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+fn issue_token(state: &State) -> String {
+    let iat = now();
+    let claims = Claims {
+        id: USER_ID.to_owned(),
+        platform: PLATFORM.to_owned(),
+        iat,
+        exp: iat + state.config.token_lifetime_secs,
+    };
+    jsonwebtoken::encode(
+        &Header::default(),
+        &claims,
+        &EncodingKey::from_secret(&state.jwt_secret),
+    )
+    .unwrap_or_default()
+}
+
+fn unauthorized() -> Response {
+    (
+        StatusCode::BAD_REQUEST,
+        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+        AUTHORIZE_TEXT,
+    )
+        .into_response()
+}
+
+/// The session from `jwtToken=` or `Authorization: Bearer`, and a renewed token when it is near expiry.
+fn session(
+    state: &State,
+    query: &HashMap<String, String>,
+    headers: &HeaderMap,
+) -> Result<(Claims, Option<String>), Response> {
+    let token = query.get("jwtToken").cloned().or_else(|| {
+        headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(str::to_owned)
+    });
+    let Some(token) = token.filter(|t| !t.is_empty()) else {
+        return Err(unauthorized());
+    };
+    let mut validation = Validation::default();
+    validation.leeway = 0;
+    let claims = jsonwebtoken::decode::<Claims>(
+        &token,
+        &DecodingKey::from_secret(&state.jwt_secret),
+        &validation,
+    )
+    .map_err(|_| unauthorized())?
+    .claims;
+    let signed_out = state.signed_out.lock().unwrap_or_else(|p| p.into_inner());
+    if signed_out.iter().any(|u| *u == claims.id) {
+        return Err(unauthorized());
+    }
+    drop(signed_out);
+    let remaining = claims.exp.saturating_sub(now());
+    let renewed = (remaining < state.config.renew_below_secs).then(|| issue_token(state));
+    Ok((claims, renewed))
+}
+
+/// A JSON answer, with `x-refreshed-jwt-token` when the session was renewed.
+fn reply(body: Value, renewed: Option<String>) -> Response {
+    let mut resp = Json(body).into_response();
+    if let Some(t) = renewed.and_then(|t| HeaderValue::from_str(&t).ok()) {
+        resp.headers_mut().insert("x-refreshed-jwt-token", t);
+    }
+    resp
+}
+
+fn message(kind: &str, text: &str, ttl: u64) -> Value {
+    serde_json::to_value(ReturnMessage::new(kind, text, ttl)).unwrap_or(Value::Null)
+}
+
+async fn implemented_interfaces(Query(q): Query<HashMap<String, String>>) -> Response {
+    let known = q.get("platform").map(String::as_str) == Some(PLATFORM);
+    Json(json!({
+        "getAuthType": known,
+        "getUserInfo": known,
+        "findContact": known,
+        "createContact": known,
+        "createCallLog": known,
+        "getCallLog": known,
+        "updateCallLog": false,
+        "findContactWithName": false,
+        "unAuthorize": known,
+    }))
+    .into_response()
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct LoginBody {
+    #[serde(default)]
+    platform: String,
+    #[serde(default)]
+    api_key: String,
+}
+
+async fn api_key_login(AxState(state): AxState<Shared>, body: Option<Json<LoginBody>>) -> Response {
+    let Some(Json(body)) = body else {
+        return (StatusCode::BAD_REQUEST, Json(json!({"returnMessage": message("warning", "The login request has no JSON body.", 5000)}))).into_response();
+    };
+    if body.platform != PLATFORM {
+        let text = format!(
+            "Platform \"{}\" is not served here; this sandbox serves \"{PLATFORM}\".",
+            body.platform
+        );
+        return (
+            StatusCode::BAD_REQUEST,
+            Json(json!({"returnMessage": message("warning", &text, 5000)})),
+        )
+            .into_response();
+    }
+    if body.api_key != state.config.api_key {
+        return (
+            StatusCode::BAD_REQUEST,
+            Json(json!({"returnMessage": message("warning", "The API key was not accepted. Use the key the sandbox was started with (\"demo\" by default).", 5000)})),
+        )
+            .into_response();
+    }
+    state
+        .signed_out
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .retain(|u| u != USER_ID);
+    Json(json!({
+        "jwtToken": issue_token(&state),
+        "name": USER_NAME,
+        "returnMessage": message("success", "Connected to Sandbox CRM.", 3000),
+    }))
+    .into_response()
+}
+
+async fn auth_validation(
+    AxState(state): AxState<Shared>,
+    Query(q): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+) -> Response {
+    match session(&state, &q, &headers) {
+        Ok((_, renewed)) => reply(
+            json!({"successful": true, "returnMessage": message("success", "Session is valid.", 2000)}),
+            renewed,
+        ),
+        Err(r) => r,
+    }
+}
+
+async fn unauthorize(
+    AxState(state): AxState<Shared>,
+    Query(q): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+) -> Response {
+    match session(&state, &q, &headers) {
+        Ok((claims, _)) => {
+            state
+                .signed_out
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .push(claims.id);
+            reply(
+                json!({"successful": true, "returnMessage": message("success", "Logged out of Sandbox CRM.", 3000)}),
+                None,
+            )
+        }
+        Err(r) => r,
+    }
+}
+
+async fn find_contact(
+    AxState(state): AxState<Shared>,
+    Query(q): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+) -> Response {
+    let (_, renewed) = match session(&state, &q, &headers) {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let number = q.get("phoneNumber").cloned().unwrap_or_default();
+    if q.get("isExtension").map(String::as_str) == Some("true") {
+        return reply(
+            json!({"successful": false, "returnMessage": message("warning", "Logging against internal extension numbers is not supported.", 3000)}),
+            renewed,
+        );
+    }
+    let formats: Vec<String> = q
+        .get("overridingFormat")
+        .map(|f| {
+            f.split(',')
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut candidates = vec![number.clone()];
+    if let Ok(parsed) = phone::parse_e164(&number) {
+        candidates.extend(
+            phone::expand(&parsed, &formats)
+                .into_iter()
+                .map(|e| e.result),
+        );
+    }
+    let crm = state.crm();
+    let mut contacts: Vec<Value> = crm.find(&candidates).iter().map(|c| c.to_wire()).collect();
+    let matched = contacts.len();
+    drop(crm);
+    contacts.push(serde_json::to_value(ContactInfo::create_new_row()).unwrap_or(Value::Null));
+    let mut body = json!({"successful": true, "contact": contacts});
+    if matched == 0 {
+        body["returnMessage"] = message("warning", "Contact not found", 5000);
+    }
+    reply(body, renewed)
+}
+
+async fn create_contact(
+    AxState(state): AxState<Shared>,
+    Query(q): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+    body: Option<Json<CreateContactRequest>>,
+) -> Response {
+    let (_, renewed) = match session(&state, &q, &headers) {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let Some(Json(req)) = body else {
+        return reply(
+            json!({"successful": false, "returnMessage": message("warning", "The request has no valid JSON body.", 5000)}),
+            renewed,
+        );
+    };
+    let name = req.new_contact_name.trim();
+    if name.is_empty() {
+        return reply(
+            json!({"successful": false, "returnMessage": message("warning", "A contact name is required.", 5000)}),
+            renewed,
+        );
+    }
+    let kind = match req.new_contact_type.as_deref() {
+        None | Some("") => "contact",
+        Some(t) if CONTACT_TYPES.contains(&t) => t,
+        Some(other) => {
+            let text = format!(
+                "Unknown contact type \"{other}\"; this CRM knows {}.",
+                CONTACT_TYPES.join(", ")
+            );
+            return reply(
+                json!({"successful": false, "returnMessage": message("warning", &text, 5000)}),
+                renewed,
+            );
+        }
+    };
+    let created = state.crm().create(name, kind, &req.phone_number);
+    reply(
+        json!({
+            "successful": true,
+            "returnMessage": message("success", &format!("Contact \"{name}\" created."), 2000),
+            "contact": {"id": created.id, "name": created.name, "type": created.kind},
+        }),
+        renewed,
+    )
+}
+
+async fn create_call_log(
+    AxState(state): AxState<Shared>,
+    Query(q): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+    body: Option<Json<CallLogRequest>>,
+) -> Response {
+    let (_, renewed) = match session(&state, &q, &headers) {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let Some(Json(req)) = body else {
+        return reply(
+            json!({"successful": false, "returnMessage": message("warning", "The request has no valid JSON call log.", 5000)}),
+            renewed,
+        );
+    };
+    let mut crm = state.crm();
+    if crm.get(&req.contact_id).is_none() {
+        let text = format!(
+            "Contact {} does not exist; nothing was logged.",
+            req.contact_id
+        );
+        return reply(
+            json!({"successful": false, "returnMessage": message("warning", &text, 5000)}),
+            renewed,
+        );
+    }
+    if let Some(existing) = crm.log_for_session(&req.log_info.session_id) {
+        let text = format!(
+            "Call {} is already logged ({}).",
+            req.log_info.session_id, existing.id
+        );
+        return reply(
+            json!({"successful": false, "returnMessage": message("warning", &text, 5000)}),
+            renewed,
+        );
+    }
+    let subject = req.log_info.custom_subject.clone().unwrap_or_default();
+    let log = crm.add_log(
+        &req.log_info.session_id,
+        &req.contact_id,
+        &subject,
+        &req.note,
+        Value::Object(req.additional_submission),
+    );
+    drop(crm);
+    reply(
+        json!({"successful": true, "logId": log.id, "returnMessage": message("success", "Call logged", 2000)}),
+        renewed,
+    )
+}
+
+async fn get_call_log(
+    AxState(state): AxState<Shared>,
+    Query(q): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+) -> Response {
+    let (_, renewed) = match session(&state, &q, &headers) {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let crm = state.crm();
+    let logs: Vec<Value> = q
+        .get("sessionIds")
+        .map(String::as_str)
+        .unwrap_or("")
+        .split(',')
+        .filter(|s| !s.is_empty())
+        .take(5)
+        .map(|sid| match crm.log_for_session(sid) {
+            Some(l) => json!({"sessionId": sid, "matched": true, "logId": l.id}),
+            None => json!({"sessionId": sid, "matched": false}),
+        })
+        .collect();
+    reply(json!({"successful": true, "logs": logs}), renewed)
+}
