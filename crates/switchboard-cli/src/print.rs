@@ -1,0 +1,184 @@
+//! Human and JSON output of the CLI. JSON is the decoded server answer, for scripts.
+
+use serde::Serialize;
+use serde_json::{json, Value};
+use switchboard_core::manifest::{AuthType, LoadedManifest};
+use switchboard_core::phone::{Expansion, ParsedNumber};
+use switchboard_core::wire::{CreateContactResponse, FindContactResponse, ReturnMessage};
+
+pub fn json<T: Serialize>(value: &T) {
+    match serde_json::to_string_pretty(value) {
+        Ok(s) => println!("{s}"),
+        Err(e) => eprintln!("error: could not print JSON: {e}"),
+    }
+}
+
+pub fn return_message(m: Option<&ReturnMessage>) {
+    if let Some(m) = m {
+        println!(
+            "returnMessage [{}] {}",
+            m.message_type.as_deref().unwrap_or("no type"),
+            m.message.as_deref().unwrap_or("")
+        );
+    }
+}
+
+fn auth_name(t: AuthType) -> &'static str {
+    match t {
+        AuthType::ApiKey => "apiKey",
+        AuthType::OAuth => "oauth",
+        AuthType::Unknown => "unknown",
+    }
+}
+
+pub fn manifest(loaded: &LoadedManifest, as_json: bool) {
+    let m = &loaded.manifest;
+    if as_json {
+        let platforms: Vec<Value> = m
+            .platforms
+            .iter()
+            .map(|(k, p)| {
+                json!({
+                    "name": k,
+                    "displayName": p.display_name,
+                    "authType": auth_name(p.auth_type()),
+                    "contactTypes": p.contact_types,
+                })
+            })
+            .collect();
+        json(
+            &json!({"source": loaded.source, "serverUrl": m.server_url, "version": m.version, "platforms": platforms}),
+        );
+        return;
+    }
+    println!(
+        "Manifest {} (version {})",
+        loaded.source,
+        m.version.as_deref().unwrap_or("not set")
+    );
+    println!("serverUrl: {}", m.server_url.as_deref().unwrap_or("(none)"));
+    for (key, p) in &m.platforms {
+        println!();
+        println!(
+            "Platform {key} ({})",
+            p.display_name.as_deref().unwrap_or("no displayName")
+        );
+        println!("  auth: {}", auth_name(p.auth_type()));
+        let types: Vec<String> = p
+            .usable_contact_types()
+            .map(|(d, v)| format!("{d} ({v})"))
+            .collect();
+        if types.is_empty() {
+            println!("  contact types: none (no Contact type dropdown)");
+        } else {
+            println!("  contact types: {}", types.join(", "));
+        }
+        let fields: Vec<&str> = p.call_log_fields().iter().map(|f| f.key.as_str()).collect();
+        if !fields.is_empty() {
+            println!("  call-log fields: {}", fields.join(", "));
+        }
+    }
+}
+
+pub fn formats(number: &ParsedNumber, expansions: &[Expansion], as_json: bool) {
+    if as_json {
+        json(&json!({"number": number, "expansions": expansions}));
+        return;
+    }
+    if number.is_extension {
+        println!(
+            "{} is an extension number (sent with isExtension=true)",
+            number.e164
+        );
+        return;
+    }
+    println!("E.164:       {}", number.e164);
+    println!("valid:       {}", number.valid);
+    println!(
+        "region:      {}",
+        number.region.as_deref().unwrap_or("unknown")
+    );
+    println!(
+        "significant: {}",
+        if number.significant.is_empty() {
+            "(none: invalid number)"
+        } else {
+            &number.significant
+        }
+    );
+    if !number.valid && !expansions.is_empty() {
+        println!("(invalid numbers produce no formatted variants)");
+    }
+    for e in expansions {
+        println!("format {:<20} -> {}", e.format, e.result);
+    }
+}
+
+pub fn found(
+    number: &ParsedNumber,
+    expansions: &[Expansion],
+    resp: &FindContactResponse,
+    as_json: bool,
+) {
+    if as_json {
+        json(
+            &json!({"successful": resp.successful, "contact": resp.contact, "returnMessage": resp.return_message}),
+        );
+        return;
+    }
+    println!("Looked up {}", number.e164);
+    for e in expansions {
+        println!("  also as {:?} (format {:?})", e.result, e.format);
+    }
+    let real = resp.real_matches().count();
+    println!(
+        "{real} matching contact{}:",
+        if real == 1 { "" } else { "s" }
+    );
+    for c in &resp.contact {
+        if c.is_create_row() {
+            println!("  + {}  [create row]", c.display_name());
+        } else {
+            let second = match &c.kind {
+                Some(t) => format!("{t} - {}", c.id),
+                None => c.id.clone(),
+            };
+            println!("  {}  ({second})", c.display_name());
+        }
+    }
+    print_warnings(resp);
+    return_message(resp.return_message.as_ref());
+}
+
+/// The warnings the real client's log form shows above the contact dropdown.
+fn print_warnings(resp: &FindContactResponse) {
+    let only_create = resp.contact.len() == 1 && resp.contact[0].is_create_row();
+    if only_create {
+        println!("! No contact found. Enter a name to have a placeholder contact made for you.");
+    } else if resp.contact.len() > 2 {
+        println!(
+            "! Multiple contacts found. Please select the contact to associate this activity with."
+        );
+    }
+}
+
+pub fn created(resp: &CreateContactResponse, as_json: bool) {
+    if as_json {
+        json(
+            &json!({"successful": resp.successful, "contact": resp.contact, "returnMessage": resp.return_message}),
+        );
+        return;
+    }
+    if let Some(c) = &resp.contact {
+        println!(
+            "Created {} (id {}{}).",
+            c.display_name(),
+            c.id,
+            c.kind
+                .as_deref()
+                .map(|t| format!(", type {t}"))
+                .unwrap_or_default()
+        );
+    }
+    return_message(resp.return_message.as_ref());
+}

@@ -1,0 +1,340 @@
+//! The built `switchboard` binary, end to end: a standalone sandbox it starts itself, the real
+//! Secret Service of the test session (`scripts/with-keyring.sh`), and its output and exit codes.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+
+const BIN: &str = env!("CARGO_BIN_EXE_switchboard");
+const KEY: &str = "k3y-Sw1tchb0ard-cli-test";
+
+fn shared() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/reference")
+}
+
+fn run(args: &[&str], service: &str) -> Output {
+    Command::new(BIN)
+        .args(args)
+        .env("SWITCHBOARD_KEYCHAIN_SERVICE", service)
+        .env_remove("SWITCHBOARD_API_KEY")
+        .output()
+        .expect("the binary runs")
+}
+
+fn text(o: &Output) -> (String, String) {
+    (
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
+}
+
+/// `switchboard sandbox --port 0` in the background; stopped when dropped.
+struct StandaloneSandbox {
+    child: Child,
+    url: String,
+}
+
+impl StandaloneSandbox {
+    fn start() -> Self {
+        let mut child = Command::new(BIN)
+            .args(["sandbox", "--port", "0", "--api-key", KEY])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("sandbox starts");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let url = line
+            .split_whitespace()
+            .find(|w| w.starts_with("http://127.0.0.1:"))
+            .unwrap_or_else(|| panic!("the sandbox prints its URL, got {line:?}"))
+            .to_owned();
+        Self { child, url }
+    }
+}
+
+impl Drop for StandaloneSandbox {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn require_secret_service() {
+    assert!(
+        std::env::var("DBUS_SESSION_BUS_ADDRESS").is_ok(),
+        "these tests need a Secret Service: run them through `make test` or scripts/with-keyring.sh"
+    );
+}
+
+#[test]
+fn formats_prints_e164_and_each_expansion() {
+    let o = run(
+        &[
+            "formats",
+            "(415) 555-0100",
+            "--region",
+            "US",
+            "-f",
+            "(***) ***-****",
+            "-f",
+            "***-***-******",
+        ],
+        "unused",
+    );
+    let (out, _) = text(&o);
+    assert!(o.status.success());
+    assert!(out.contains("+14155550100"), "{out}");
+    assert!(
+        out.contains("(415) 555-0100") && out.contains("415-555-0100**"),
+        "{out}"
+    );
+    let o = run(
+        &["formats", "+442071838750", "-f", "0## #### ####", "--json"],
+        "unused",
+    );
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["number"]["significant"], "2071838750");
+    assert_eq!(v["expansions"][0]["result"], "020 7183 8750");
+}
+
+#[test]
+fn a_wrong_number_fails_with_the_fix_on_stderr() {
+    let o = run(&["formats", "(415) 555-0100"], "unused");
+    let (out, err) = text(&o);
+    assert!(!o.status.success());
+    assert!(out.is_empty());
+    assert!(
+        err.contains("no country code") && err.contains("default region"),
+        "{err}"
+    );
+    let o = run(
+        &[
+            "formats", "+1 415", "-f", "a", "-f", "b", "-f", "c", "-f", "d",
+        ],
+        "unused",
+    );
+    assert!(text(&o).1.contains("At most 3"), "{}", text(&o).1);
+}
+
+#[test]
+fn manifest_describes_every_reference_manifest() {
+    for (file, platform, auth, types) in [
+        ("bullhorn.json", "bullhorn", "oauth", 3),
+        ("clio.json", "clio", "oauth", 2),
+        ("insightly.json", "insightly", "apiKey", 2),
+        ("pipedrive.json", "pipedrive", "oauth", 0),
+        ("testCRM.json", "testCRM", "apiKey", 2),
+    ] {
+        let path = shared().join("manifests").join(file);
+        let o = run(&["manifest", path.to_str().unwrap(), "--json"], "unused");
+        assert!(o.status.success(), "{file}: {}", text(&o).1);
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        assert_eq!(v["platforms"][0]["name"], platform);
+        assert_eq!(v["platforms"][0]["authType"], auth, "{file}");
+        assert_eq!(
+            v["platforms"][0]["contactTypes"].as_array().unwrap().len(),
+            types,
+            "{file}"
+        );
+    }
+}
+
+#[test]
+fn a_broken_manifest_names_line_and_column() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("broken.json");
+    std::fs::write(&path, "{\n  \"platforms\": {\n    \"x\": {,\n}").unwrap();
+    let o = run(&["manifest", path.to_str().unwrap()], "unused");
+    let err = text(&o).1;
+    assert!(!o.status.success());
+    assert!(err.contains("line 3, column 11"), "{err}");
+    let o = run(&["manifest", "/nonexistent/m.json"], "unused");
+    assert!(
+        text(&o).1.contains("Could not read the manifest file"),
+        "{}",
+        text(&o).1
+    );
+}
+
+fn service(name: &str) -> String {
+    format!("switchboard-cli-test-{name}-{}", std::process::id())
+}
+
+fn secrets_in(dir: &Path) -> Vec<String> {
+    let mut out = Vec::new();
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for e in entries.flatten() {
+            out.push(e.path().display().to_string());
+        }
+    }
+    out
+}
+
+#[test]
+fn login_find_create_log_through_the_standalone_sandbox() {
+    require_secret_service();
+    let sb = StandaloneSandbox::start();
+    let svc = service("flow");
+    let home = tempfile::tempdir().unwrap();
+    let server = sb.url.as_str();
+    let transcript = std::cell::RefCell::new(String::new());
+    let go = |args: &[&str]| {
+        let mut full = vec!["--server", server];
+        full.extend_from_slice(args);
+        let o = Command::new(BIN)
+            .args(&full)
+            .env("SWITCHBOARD_KEYCHAIN_SERVICE", &svc)
+            .env("HOME", home.path())
+            .output()
+            .unwrap();
+        let (out, err) = text(&o);
+        transcript.borrow_mut().push_str(&out);
+        transcript.borrow_mut().push_str(&err);
+        assert!(o.status.success(), "{args:?} failed: {err}");
+        out
+    };
+
+    let out = go(&["login", "--api-key", KEY]);
+    assert!(
+        out.contains("Signed in to Sandbox CRM as Sandbox Demo User"),
+        "{out}"
+    );
+
+    let out = go(&["find", "+14155550123", "--json"]);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let names: Vec<&str> = v["contact"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "Katherine Johnson",
+            "Dorothy Vaughan",
+            "Create new contact..."
+        ]
+    );
+
+    let out = go(&["find", "+16502530000", "-f", "(***) ***-****"]);
+    assert!(
+        out.contains("Grace Hopper (contact - 102)")
+            || out.contains("Grace Hopper  (contact - 102)"),
+        "{out}"
+    );
+
+    let out = go(&["find", "+1 202 555 0188"]);
+    assert!(out.contains("No contact found. Enter a name"), "{out}");
+
+    let out = go(&[
+        "create",
+        "+1 202 555 0188",
+        "--name",
+        "Pat Placeholder",
+        "--type",
+        "lead",
+        "--json",
+    ]);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let id = v["contact"]["id"].as_str().unwrap().to_owned();
+    assert_eq!(v["contact"]["type"], "lead");
+
+    let out = go(&[
+        "log",
+        "+12025550188",
+        "--contact",
+        &id,
+        "--contact-name",
+        "Pat Placeholder",
+        "--session",
+        "cli-s1",
+        "--json",
+    ]);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert!(v["logId"].as_str().unwrap().starts_with("log-"));
+
+    let out = go(&["find", "+12025550188", "--json"]);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(
+        v["contact"][0]["id"],
+        id.as_str(),
+        "the placeholder is found afterwards"
+    );
+
+    // The session token is in the keychain, never in output or under HOME.
+    let jwt = Command::new("secret-tool")
+        .args(["lookup", "service", &svc])
+        .output()
+        .expect("secret-tool (libsecret-tools) is installed by scripts/setup.sh");
+    let jwt = String::from_utf8_lossy(&jwt.stdout).trim().to_owned();
+    assert!(
+        jwt.starts_with("eyJ"),
+        "the session JWT was stored in the Secret Service"
+    );
+    assert!(
+        !transcript.borrow().contains(&jwt),
+        "the JWT never appears in output"
+    );
+    assert!(
+        !transcript.borrow().contains(KEY),
+        "the API key never appears in output"
+    );
+    assert!(
+        secrets_in(home.path()).is_empty(),
+        "nothing is written under HOME: {:?}",
+        secrets_in(home.path())
+    );
+
+    let out = go(&["logout"]);
+    assert!(out.contains("Signed out"), "{out}");
+    let o = run(&["--server", server, "find", "+14155550100"], &svc);
+    assert!(text(&o).1.contains("Not signed in"), "{}", text(&o).1);
+}
+
+#[test]
+fn a_wrong_key_is_refused_and_nothing_is_stored() {
+    require_secret_service();
+    let sb = StandaloneSandbox::start();
+    let svc = service("wrongkey");
+    let o = run(
+        &["--server", &sb.url, "login", "--api-key", "not-the-key"],
+        &svc,
+    );
+    let err = text(&o).1;
+    assert!(!o.status.success());
+    assert!(err.contains("API key was not accepted"), "{err}");
+    let o = run(&["--server", &sb.url, "find", "+14155550100"], &svc);
+    assert!(text(&o).1.contains("Not signed in"));
+}
+
+#[test]
+fn no_secret_service_is_a_clear_error_not_a_plaintext_fallback() {
+    let home = tempfile::tempdir().unwrap();
+    let o = Command::new(BIN)
+        .args(["--server", "http://127.0.0.1:9", "login", "--api-key", KEY])
+        .env(
+            "DBUS_SESSION_BUS_ADDRESS",
+            "unix:path=/nonexistent/switchboard-bus",
+        )
+        .env_remove("DISPLAY")
+        .env("HOME", home.path())
+        .env("XDG_CONFIG_HOME", home.path())
+        .env("XDG_DATA_HOME", home.path())
+        .output()
+        .unwrap();
+    let err = text(&o).1;
+    assert!(!o.status.success());
+    assert!(
+        err.contains("keychain is not available") && err.contains("gnome-keyring"),
+        "{err}"
+    );
+    assert!(!err.contains(KEY));
+    assert!(
+        secrets_in(home.path()).is_empty(),
+        "no fallback file was written"
+    );
+}
