@@ -40,7 +40,11 @@ pub struct StepRecord {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase", tag = "state")]
+#[serde(
+    rename_all = "camelCase",
+    rename_all_fields = "camelCase",
+    tag = "state"
+)]
 pub enum FlowState {
     /// Nothing looked up yet.
     Ready,
@@ -530,6 +534,25 @@ mod tests {
             default_subject(Direction::Outbound, "Ada"),
             "Outbound Call to Ada"
         );
+    }
+
+    #[test]
+    fn states_serialize_with_camel_case_fields_for_the_ui() {
+        let v = serde_json::to_value(FlowState::Verified {
+            contact: ContactInfo::default(),
+            log_id: Some("l".into()),
+            session_id: "s".into(),
+            contact_found: true,
+            log_matched: false,
+        })
+        .unwrap();
+        assert_eq!(v["state"], "verified");
+        assert_eq!(v["contactFound"], true, "{v}");
+        assert_eq!(v["logMatched"], false);
+        assert_eq!(v["sessionId"], "s");
+        assert_eq!(v["logId"], "l");
+        let v = serde_json::to_value(FlowState::NeedsContact { contacts: vec![] }).unwrap();
+        assert_eq!(v["state"], "needsContact");
     }
 
     #[tokio::test]

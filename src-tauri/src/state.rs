@@ -1,0 +1,162 @@
+//! What the app holds between commands: the open manifest, the chosen platform and server, the
+//! client with its session, the current placeholder flow and the request history.
+
+use std::sync::Arc;
+
+use switchboard_core::client::{AppConnectClient, Exchange};
+use switchboard_core::flow::PlaceholderFlow;
+use switchboard_core::keychain::{self, Keychain, KeychainError, SecretStore};
+use switchboard_core::manifest::{self, LoadedManifest, ManifestSource};
+use switchboard_core::{Sensitive, UserError};
+use switchboard_sandbox::Sandbox;
+use tokio::sync::Mutex;
+
+/// The inspector keeps this many exchanges; older ones drop off.
+pub const HISTORY_LIMIT: usize = 500;
+
+pub struct AppState {
+    pub keychain: Keychain,
+    pub sandbox_url: Option<String>,
+    pub session: Mutex<Session>,
+    /// Kept so the sandbox lives as long as the app.
+    _sandbox: Option<Sandbox>,
+}
+
+pub struct Session {
+    pub loaded: LoadedManifest,
+    pub platform: String,
+    /// A server URL typed by the person, in place of the manifest's.
+    pub server_override: Option<String>,
+    pub client: Arc<AppConnectClient>,
+    pub user_name: Option<String>,
+    pub signed_in: bool,
+    /// Set when the keychain could not be read; shown as a banner with the fix.
+    pub keychain_problem: Option<String>,
+    pub flow: Option<PlaceholderFlow>,
+    pub flow_busy: bool,
+    pub history: Vec<Exchange>,
+}
+
+impl AppState {
+    pub fn new(sandbox: Option<Sandbox>) -> Self {
+        let service = std::env::var("SWITCHBOARD_KEYCHAIN_SERVICE")
+            .unwrap_or_else(|_| keychain::SERVICE.to_owned());
+        let sandbox_url = sandbox.as_ref().map(Sandbox::url);
+        let loaded = LoadedManifest {
+            source: manifest::SANDBOX_SOURCE.to_owned(),
+            text: manifest::SANDBOX_MANIFEST.to_owned(),
+            manifest: manifest::parse(manifest::SANDBOX_MANIFEST).unwrap_or_default(),
+        };
+        let platform = loaded
+            .manifest
+            .platform_names()
+            .into_iter()
+            .next()
+            .unwrap_or_default();
+        let server = sandbox_url
+            .clone()
+            .unwrap_or_else(|| "http://localhost:6066".to_owned());
+        let client = AppConnectClient::new(&server, &platform, None)
+            .or_else(|_| AppConnectClient::new("http://localhost:6066", &platform, None))
+            .map(Arc::new)
+            .unwrap_or_else(|e| panic!("the fixed fallback URL is valid: {e}"));
+        Self {
+            keychain: Keychain::new(&service),
+            sandbox_url,
+            session: Mutex::new(Session {
+                loaded,
+                platform,
+                server_override: None,
+                client,
+                user_name: None,
+                signed_in: false,
+                keychain_problem: None,
+                flow: None,
+                flow_busy: false,
+                history: Vec::new(),
+            }),
+            _sandbox: sandbox,
+        }
+    }
+}
+
+impl Session {
+    /// The server the client talks to: an override, the in-app sandbox for the bundled manifest,
+    /// or the manifest's serverUrl.
+    pub fn effective_server(&self, sandbox_url: Option<&str>) -> Result<String, UserError> {
+        if let Some(s) = &self.server_override {
+            return Ok(s.clone());
+        }
+        if self.loaded.source == manifest::SANDBOX_SOURCE {
+            if let Some(url) = sandbox_url {
+                return Ok(url.to_owned());
+            }
+        }
+        self.loaded.manifest.server_url.clone().ok_or_else(|| {
+            UserError::new(
+                switchboard_core::ErrorCode::ManifestInvalid,
+                "The manifest has no serverUrl. Type the connector server's URL in the Server field.",
+            )
+        })
+    }
+
+    pub fn account(&self) -> String {
+        keychain::session_account(self.client.server_url(), &self.platform)
+    }
+
+    /// Rebuilds the client for the current manifest, platform and server, and restores a stored
+    /// session for that pair from the keychain.
+    pub fn reconnect(
+        &mut self,
+        sandbox_url: Option<&str>,
+        keychain: &Keychain,
+    ) -> Result<(), UserError> {
+        let server = self.effective_server(sandbox_url)?;
+        let (_, platform) = self.loaded.manifest.platform(Some(&self.platform))?;
+        let timeout = platform
+            .request_config
+            .as_ref()
+            .and_then(|r| r.timeout)
+            .filter(|t| *t > 0.0 && t.is_finite())
+            .map(std::time::Duration::from_secs_f64);
+        self.client = Arc::new(AppConnectClient::new(&server, &self.platform, timeout)?);
+        self.flow = None;
+        self.user_name = None;
+        self.signed_in = false;
+        self.keychain_problem = None;
+        match keychain.get(&self.account()) {
+            Ok(Some(token)) => {
+                self.client.set_jwt(Some(token));
+                self.signed_in = true;
+            }
+            Ok(None) => {}
+            Err(e) => self.keychain_problem = Some(e.to_string()),
+        }
+        Ok(())
+    }
+
+    pub fn record(&mut self, exchange: Exchange) {
+        self.history.push(exchange);
+        if self.history.len() > HISTORY_LIMIT {
+            let extra = self.history.len() - HISTORY_LIMIT;
+            self.history.drain(..extra);
+        }
+    }
+
+    /// Stores a renewed session token in place of the old one.
+    pub fn keep_refreshed(&mut self, keychain: &Keychain, token: Option<Sensitive<String>>) {
+        if let Some(t) = token {
+            if let Err(e) = keychain.set(&self.account(), &t) {
+                self.keychain_problem = Some(e.to_string());
+            }
+        }
+    }
+}
+
+pub async fn load_manifest(source: &str) -> Result<LoadedManifest, UserError> {
+    Ok(manifest::load(&ManifestSource::parse(source)).await?)
+}
+
+pub fn keychain_error(e: KeychainError) -> UserError {
+    e.into()
+}

@@ -1,0 +1,68 @@
+// Starts tauri-driver, opens a WebDriver session on the built app, and saves screenshots.
+// Run inside a display and a D-Bus session with a Secret Service: see tests/e2e/run.sh.
+import { spawn } from "node:child_process";
+import { mkdirSync, openSync } from "node:fs";
+import { resolve } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { remote } from "webdriverio";
+
+const root = resolve(import.meta.dirname, "../..");
+export const artifacts = resolve(root, "target/e2e-artifacts");
+const app = process.env.SWITCHBOARD_DESKTOP_BIN ?? resolve(root, "target/debug/switchboard-desktop");
+const port = Number(process.env.TAURI_DRIVER_PORT ?? 4444);
+
+let driver;
+
+export async function startDriver() {
+  mkdirSync(artifacts, { recursive: true });
+  // Output goes to a file: a pipe held by an orphaned WebKitWebDriver can hang the run.
+  const log = openSync(resolve(artifacts, "tauri-driver.log"), "w");
+  driver = spawn("tauri-driver", ["--port", String(port)], { stdio: ["ignore", log, log] });
+  driver.on("error", (e) => {
+    throw new Error(`tauri-driver could not start (${e.message}); run scripts/setup.sh`);
+  });
+}
+
+export async function stopDriver() {
+  // SIGTERM lets tauri-driver stop WebKitWebDriver too; SIGKILL would orphan it.
+  if (driver && driver.exitCode === null) {
+    driver.kill("SIGTERM");
+    await new Promise((r) => driver.once("exit", r));
+  }
+}
+
+/** Opens the app. tauri-driver's port opens before WebKitWebDriver is ready, so retry. */
+export async function openApp() {
+  let lastError;
+  for (let attempt = 0; attempt < 40; attempt++) {
+    try {
+      return await remote({
+        hostname: "127.0.0.1",
+        port,
+        logLevel: "error",
+        connectionRetryCount: 0,
+        capabilities: {
+          "wdio:enforceWebDriverClassic": true,
+          "tauri:options": { application: app },
+        },
+      });
+    } catch (e) {
+      lastError = e;
+      await sleep(500);
+    }
+  }
+  throw new Error(`no WebDriver session after 20 s: ${lastError?.message}`);
+}
+
+let shot = 0;
+export async function screenshot(browser, name) {
+  shot += 1;
+  const file = resolve(artifacts, `${String(shot).padStart(2, "0")}-${name}.png`);
+  // Let WebKit paint the latest DOM first: a shot taken right after a change can be stale.
+  await browser.executeAsync((done) => requestAnimationFrame(() => requestAnimationFrame(() => done())));
+  await new Promise((r) => setTimeout(r, 150));
+  await browser.saveScreenshot(file);
+  return file;
+}
+
+export const byTestId = (browser, id) => browser.$(`[data-testid="${id}"]`);

@@ -1,0 +1,115 @@
+// The whole product path in the real window: the bundled sandbox manifest, sign-in, a lookup, and
+// the manual create-placeholder flow (lookup → name + type → create → log → verify), with a
+// screenshot of each step under target/e2e-artifacts/.
+import assert from "node:assert/strict";
+import { after, before, test } from "node:test";
+import { byTestId, openApp, screenshot, startDriver, stopDriver } from "./driver.mjs";
+
+let browser;
+
+before(async () => {
+  await startDriver();
+  browser = await openApp();
+});
+
+after(async () => {
+  if (browser) await browser.deleteSession().catch(() => {});
+  await stopDriver();
+});
+
+const text = async (id) => (await byTestId(browser, id)).getText();
+
+async function waitText(id, expected, timeout = 10000) {
+  const el = await byTestId(browser, id);
+  // WebKitWebDriver's getText gives "" for some styled inline elements; textContent is the fallback.
+  const read = async () => `${await el.getText()} ${await el.getProperty("textContent")}`;
+  await el.waitUntil(async () => (await read()).includes(expected), {
+    timeout,
+    timeoutMsg: `[data-testid=${id}] never showed "${expected}"`,
+  });
+}
+
+async function waitStep(step, status = "done") {
+  const el = await byTestId(browser, `step-${step}`);
+  await el.waitUntil(async () => (await el.getAttribute("data-status")) === status, {
+    timeout: 10000,
+    timeoutMsg: `step ${step} never became ${status}`,
+  });
+}
+
+test("the app opens on the bundled sandbox manifest with its contact types", async () => {
+  await waitText("manifest-source", "Sandbox (bundled)");
+  const options = await (await byTestId(browser, "preview-contact-types")).$$("option");
+  const labels = [];
+  for (const o of options) labels.push(await o.getText());
+  assert.deepEqual(labels, ["Contact", "Lead", "Company"], "the dropdown is built from contactTypes");
+  await screenshot(browser, "manifest");
+});
+
+test("signing in with the API key stores the session and shows the user", async () => {
+  await (await byTestId(browser, "nav-signin")).click();
+  await (await byTestId(browser, "login-apiKey")).setValue("demo");
+  await (await byTestId(browser, "sign-in")).click();
+  await waitText("session-pill", "Sandbox Demo User");
+  assert.match(await text("signed-in"), /Signed in as Sandbox Demo User/);
+  assert.equal(await (await byTestId(browser, "login-apiKey")).isExisting(), false, "the form is gone");
+  await screenshot(browser, "signed-in");
+});
+
+test("a lookup of a shared number lists both contacts as App Connect does", async () => {
+  await (await byTestId(browser, "nav-lookup")).click();
+  await (await byTestId(browser, "lookup-phone")).setValue("+1 415-555-0123");
+  await waitText("lookup-phone-e164", "+14155550123");
+  await (await byTestId(browser, "lookup-run")).click();
+  await waitText("lookup-contacts", "Katherine Johnson");
+  const list = await text("lookup-contacts");
+  assert.match(list, /Dorothy Vaughan\s+lead - 105/, "second line is '<type> - <id>'");
+  assert.match(list, /Create new contact\.\.\./);
+  assert.match(await text("lookup-contacts-warning"), /Multiple contacts found/);
+  await screenshot(browser, "lookup");
+});
+
+test("the manual placeholder flow creates, logs and verifies", async () => {
+  await (await byTestId(browser, "nav-flow")).click();
+  await (await byTestId(browser, "flow-phone")).setValue("(202) 555-0199");
+  await waitText("flow-phone-e164", "+12025550199");
+  await (await byTestId(browser, "flow-lookup")).click();
+  await waitStep("lookup");
+  await waitText("flow-contact-list-warning", "No contact found. Enter a name");
+  await screenshot(browser, "no-match");
+
+  await (await byTestId(browser, "new-contact-name")).setValue("Jane Placeholder");
+  await (await byTestId(browser, "new-contact-type")).selectByAttribute("value", "lead");
+  await screenshot(browser, "create-form");
+  await (await byTestId(browser, "flow-create")).click();
+  await waitStep("create");
+  await waitText("log-contact", "Jane Placeholder");
+  assert.match(await text("log-contact"), /Against Jane Placeholder lead - 1001/, "the new contact has the chosen type and an id");
+  await screenshot(browser, "created");
+
+  await (await byTestId(browser, "flow-log")).click();
+  await waitStep("log");
+  await screenshot(browser, "logged");
+
+  await (await byTestId(browser, "flow-verify")).click();
+  await waitStep("verify");
+  assert.match(await text("verify-contact"), /^✓ A new lookup of \+12025550199 returns contact Jane Placeholder \(1001\)/);
+  assert.match(await text("verify-log"), /^✓ GET \/callLog reports session sb-\w+ as matched \(log log-\d+\)/);
+  await screenshot(browser, "verified");
+});
+
+test("the inspector lists every request with secrets redacted", async () => {
+  await (await byTestId(browser, "nav-inspector")).click();
+  const inspector = await byTestId(browser, "inspector");
+  await inspector.waitUntil(async () => (await inspector.$$('[data-testid="exchange-row"]')).length >= 7, {
+    timeout: 5000,
+    timeoutMsg: "login, lookup and four flow steps (verify makes two requests) should be listed",
+  });
+  // textContent, not getText: URLs are ellipsized on screen and rendered text drops the hidden part.
+  const all = await inspector.getProperty("textContent");
+  assert.match(all, /POST\s*http:\/\/127\.0\.0\.1:\d+\/apiKeyLogin/);
+  assert.match(all, /jwtToken=<redacted>/);
+  const source = await browser.getPageSource();
+  assert.doesNotMatch(source, /eyJ[\w-]{10,}\.[\w-]+/, "no session token anywhere in the window");
+  await screenshot(browser, "inspector");
+});

@@ -1,0 +1,43 @@
+// Typed wrappers over the shell's commands. Every failure is a UserError {code, message}.
+import { invoke } from "@tauri-apps/api/core";
+import type {
+  AppView,
+  CallInput,
+  Exchange,
+  FlowView,
+  LookupView,
+  PhoneInput,
+  PhoneView,
+  SignInView,
+  UserError,
+} from "./types";
+
+export function isUserError(e: unknown): e is UserError {
+  return typeof e === "object" && e !== null && "code" in e && "message" in e;
+}
+
+export function errorMessage(e: unknown): string {
+  if (isUserError(e)) return e.message;
+  return String(e);
+}
+
+export const api = {
+  appView: () => invoke<AppView>("app_view"),
+  openManifest: (source: string) => invoke<AppView>("open_manifest", { source }),
+  selectPlatform: (name: string) => invoke<AppView>("select_platform", { name }),
+  setServerUrl: (url: string) => invoke<AppView>("set_server_url", { url }),
+  signIn: (fields: [string, string][], hostname: string | null) =>
+    invoke<SignInView>("sign_in", { fields, hostname }),
+  signOut: () => invoke<AppView>("sign_out"),
+  parsePhone: (phone: PhoneInput) => invoke<PhoneView>("parse_phone", { phone }),
+  findContact: (phone: PhoneInput) => invoke<LookupView>("find_contact", { phone }),
+  flowStart: (phone: PhoneInput) => invoke<FlowView>("flow_start", { phone }),
+  flowCreate: (name: string, contactType: string | null, additional: Record<string, unknown>) =>
+    invoke<FlowView>("flow_create", { name, contactType, additional }),
+  flowLog: (call: CallInput) => invoke<FlowView>("flow_log", { call }),
+  flowVerify: () => invoke<FlowView>("flow_verify"),
+  flowAuto: (phone: PhoneInput, settings: { prefix: string; contactType: string | null }, call: CallInput) =>
+    invoke<FlowView>("flow_auto", { phone, settings, call }),
+  history: () => invoke<Exchange[]>("history"),
+  clearHistory: () => invoke<void>("clear_history"),
+};

@@ -1,0 +1,190 @@
+// Mirrors of the Rust DTOs the shell sends (src-tauri/src/views.rs and switchboard-core).
+// Never holds a secret: the shell returns none.
+
+export type ErrorCode =
+  | "ManifestInvalid"
+  | "PhoneInvalid"
+  | "ServerUnreachable"
+  | "Timeout"
+  | "Unauthorized"
+  | "Rejected"
+  | "BadResponse"
+  | "KeychainUnavailable"
+  | "NotSignedIn"
+  | "FlowOrder"
+  | "Internal";
+
+export interface UserError {
+  code: ErrorCode;
+  message: string;
+}
+
+export interface ReturnMessage {
+  message?: string;
+  messageType?: string;
+  ttl?: number;
+  details?: unknown;
+}
+
+export interface AdditionalField {
+  const: string;
+  title: string | null;
+  type: string | null;
+  contactDependent: boolean;
+  contactTypeDependent: boolean;
+  required: boolean;
+  defaultValue: unknown;
+  pattern: string | null;
+  description: string | null;
+  options: { const: unknown; title: string | null; description: string | null }[];
+}
+
+export interface LoginField {
+  key: string;
+  title: string;
+  required: boolean;
+  description: string | null;
+  defaultValue: string | null;
+  isButton: boolean;
+  hidden: boolean;
+}
+
+export interface Environment {
+  type: string | null;
+  url: string | null;
+  urlIdentifier: string | null;
+  instructions: string[];
+  selections: { const: string; name: string | null }[];
+}
+
+export interface PlatformView {
+  name: string;
+  displayName: string;
+  authType: "apiKey" | "oauth" | "unknown";
+  contactTypes: { display: string; value: string }[];
+  loginPage: { title: string | null; warning: string | null; fields: LoginField[] } | null;
+  environment: Environment | null;
+  callLogFields: AdditionalField[];
+  newContactFields: AdditionalField[];
+}
+
+export interface AppView {
+  manifest: { source: string; version: string | null; serverUrl: string | null; platforms: string[] };
+  platform: PlatformView;
+  serverUrl: string;
+  serverOverridden: boolean;
+  sandboxUrl: string | null;
+  session: { signedIn: boolean; userName: string | null };
+  keychainProblem: string | null;
+}
+
+export interface ParsedNumber {
+  input: string;
+  e164: string;
+  valid: boolean;
+  region: string | null;
+  significant: string;
+  isExtension: boolean;
+}
+
+export interface PhoneView {
+  number: ParsedNumber;
+  expansions: { format: string; result: string }[];
+  overridingFormat: string;
+}
+
+export interface ContactInfo {
+  id: string;
+  name: string | null;
+  type?: string;
+  phone?: string;
+  company?: string;
+  additionalInfo: Record<string, unknown> | null;
+  isNewContact?: boolean;
+}
+
+export interface FindContactResponse {
+  successful: boolean;
+  returnMessage?: ReturnMessage;
+  contact: ContactInfo[];
+}
+
+export interface Exchange {
+  method: string;
+  url: string;
+  requestHeaders: [string, string][];
+  requestBody: string | null;
+  status: number | null;
+  responseHeaders: [string, string][];
+  responseBody: string | null;
+  elapsedMs: number;
+  refreshedToken: boolean;
+}
+
+export interface LookupView {
+  phone: PhoneView;
+  response: FindContactResponse | null;
+  error: UserError | null;
+  returnMessage: ReturnMessage | null;
+  exchange: Exchange;
+}
+
+export type Step = "lookup" | "create" | "log" | "verify";
+
+export interface StepRecord {
+  step: Step;
+  ok: boolean;
+  summary: string;
+  returnMessage: ReturnMessage | null;
+  exchanges: Exchange[];
+}
+
+export type FlowState =
+  | { state: "ready" }
+  | { state: "matched"; contacts: ContactInfo[] }
+  | { state: "needsContact"; contacts: ContactInfo[] }
+  | { state: "created"; contact: ContactInfo }
+  | { state: "logged"; contact: ContactInfo; logId: string | null; sessionId: string }
+  | {
+      state: "verified";
+      contact: ContactInfo;
+      logId: string | null;
+      sessionId: string;
+      contactFound: boolean;
+      logMatched: boolean;
+    };
+
+export interface FlowView {
+  phone: PhoneView;
+  flow: {
+    number: ParsedNumber;
+    overridingFormat: string;
+    state: FlowState;
+    contactType: string | null;
+    steps: StepRecord[];
+  };
+  error: UserError | null;
+}
+
+export interface SignInView {
+  userName: string | null;
+  returnMessage: ReturnMessage | null;
+}
+
+export type Direction = "Inbound" | "Outbound";
+
+export interface CallInput {
+  direction: Direction;
+  callerName: string | null;
+  durationS: number;
+  note: string;
+  subject: string | null;
+  startedMinutesAgo: number;
+  additionalSubmission: Record<string, unknown>;
+}
+
+export interface PhoneInput {
+  input: string;
+  region: string | null;
+  formats: string[];
+}
