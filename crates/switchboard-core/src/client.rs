@@ -72,7 +72,7 @@ pub enum ClientError {
     #[error("The connector said no: {}", .message.as_deref().unwrap_or("successful was false, with no returnMessage"))]
     Rejected {
         message: Option<String>,
-        return_message: Option<ReturnMessage>,
+        return_message: Option<Box<ReturnMessage>>,
     },
     #[error(
         "The connector server failed with HTTP {status}: {detail}. Check the connector's logs."
@@ -106,7 +106,7 @@ impl ClientError {
     /// The connector's own message, when it sent one.
     pub fn return_message(&self) -> Option<&ReturnMessage> {
         match self {
-            Self::Rejected { return_message, .. } => return_message.as_ref(),
+            Self::Rejected { return_message, .. } => return_message.as_deref(),
             _ => None,
         }
     }
@@ -578,7 +578,7 @@ fn decode<T: DeserializeOwned>(raw: Raw) -> Result<T, ClientError> {
                     .and_then(|m| serde_json::from_value(m.clone()).ok());
                 return Err(ClientError::Rejected {
                     message: return_message.as_ref().and_then(|m| m.message.clone()),
-                    return_message,
+                    return_message: return_message.map(Box::new),
                 });
             }
             serde_json::from_value(v).map_err(|e| ClientError::BadResponse {
@@ -606,7 +606,7 @@ fn decode<T: DeserializeOwned>(raw: Raw) -> Result<T, ClientError> {
                 .and_then(|m| serde_json::from_value(m.clone()).ok());
             Err(ClientError::Rejected {
                 message: return_message.as_ref().and_then(|m| m.message.clone()),
-                return_message,
+                return_message: return_message.map(Box::new),
             })
         }
         (status, Ok(v)) => Err(ClientError::ServerError {

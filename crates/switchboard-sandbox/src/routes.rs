@@ -83,7 +83,7 @@ fn session(
     state: &State,
     query: &HashMap<String, String>,
     headers: &HeaderMap,
-) -> Result<(Claims, Option<String>), Response> {
+) -> Option<(Claims, Option<String>)> {
     let token = query.get("jwtToken").cloned().or_else(|| {
         headers
             .get(header::AUTHORIZATION)
@@ -91,9 +91,7 @@ fn session(
             .and_then(|v| v.strip_prefix("Bearer "))
             .map(str::to_owned)
     });
-    let Some(token) = token.filter(|t| !t.is_empty()) else {
-        return Err(unauthorized());
-    };
+    let token = token.filter(|t| !t.is_empty())?;
     let mut validation = Validation::default();
     validation.leeway = 0;
     let claims = jsonwebtoken::decode::<Claims>(
@@ -101,16 +99,16 @@ fn session(
         &DecodingKey::from_secret(&state.jwt_secret),
         &validation,
     )
-    .map_err(|_| unauthorized())?
+    .ok()?
     .claims;
     let signed_out = state.signed_out.lock().unwrap_or_else(|p| p.into_inner());
-    if signed_out.iter().any(|u| *u == claims.id) {
-        return Err(unauthorized());
+    if signed_out.contains(&claims.id) {
+        return None;
     }
     drop(signed_out);
     let remaining = claims.exp.saturating_sub(now());
     let renewed = (remaining < state.config.renew_below_secs).then(|| issue_token(state));
-    Ok((claims, renewed))
+    Some((claims, renewed))
 }
 
 /// A JSON answer, with `x-refreshed-jwt-token` when the session was renewed.
@@ -192,11 +190,11 @@ async fn auth_validation(
     headers: HeaderMap,
 ) -> Response {
     match session(&state, &q, &headers) {
-        Ok((_, renewed)) => reply(
+        Some((_, renewed)) => reply(
             json!({"successful": true, "returnMessage": message("success", "Session is valid.", 2000)}),
             renewed,
         ),
-        Err(r) => r,
+        None => unauthorized(),
     }
 }
 
@@ -206,7 +204,7 @@ async fn unauthorize(
     headers: HeaderMap,
 ) -> Response {
     match session(&state, &q, &headers) {
-        Ok((claims, _)) => {
+        Some((claims, _)) => {
             state
                 .signed_out
                 .lock()
@@ -217,7 +215,7 @@ async fn unauthorize(
                 None,
             )
         }
-        Err(r) => r,
+        None => unauthorized(),
     }
 }
 
@@ -226,9 +224,8 @@ async fn find_contact(
     Query(q): Query<HashMap<String, String>>,
     headers: HeaderMap,
 ) -> Response {
-    let (_, renewed) = match session(&state, &q, &headers) {
-        Ok(s) => s,
-        Err(r) => return r,
+    let Some((_, renewed)) = session(&state, &q, &headers) else {
+        return unauthorized();
     };
     let number = q.get("phoneNumber").cloned().unwrap_or_default();
     if q.get("isExtension").map(String::as_str) == Some("true") {
@@ -272,9 +269,8 @@ async fn create_contact(
     headers: HeaderMap,
     body: Option<Json<CreateContactRequest>>,
 ) -> Response {
-    let (_, renewed) = match session(&state, &q, &headers) {
-        Ok(s) => s,
-        Err(r) => return r,
+    let Some((_, renewed)) = session(&state, &q, &headers) else {
+        return unauthorized();
     };
     let Some(Json(req)) = body else {
         return reply(
@@ -320,9 +316,8 @@ async fn create_call_log(
     headers: HeaderMap,
     body: Option<Json<CallLogRequest>>,
 ) -> Response {
-    let (_, renewed) = match session(&state, &q, &headers) {
-        Ok(s) => s,
-        Err(r) => return r,
+    let Some((_, renewed)) = session(&state, &q, &headers) else {
+        return unauthorized();
     };
     let Some(Json(req)) = body else {
         return reply(
@@ -371,9 +366,8 @@ async fn get_call_log(
     Query(q): Query<HashMap<String, String>>,
     headers: HeaderMap,
 ) -> Response {
-    let (_, renewed) = match session(&state, &q, &headers) {
-        Ok(s) => s,
-        Err(r) => return r,
+    let Some((_, renewed)) = session(&state, &q, &headers) else {
+        return unauthorized();
     };
     let crm = state.crm();
     let logs: Vec<Value> = q
