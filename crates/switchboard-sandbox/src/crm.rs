@@ -3,6 +3,7 @@
 //! Phone numbers are stored as the strings a careless CRM holds (`(650) 253-0000`, `650.555.0142`),
 //! and lookups match them exactly, so overriding formats matter here as they do in strict CRMs.
 
+use serde::Deserialize;
 use serde_json::{json, Value};
 
 #[derive(Debug, Clone, PartialEq)]
@@ -30,34 +31,60 @@ pub struct CallLog {
 /// Contact types the sandbox knows; the bundled manifest lists the same.
 pub const CONTACT_TYPES: [&str; 3] = ["contact", "lead", "company"];
 
+/// The seed file, shared with the conformance connector (tests/conformance).
+pub const SEED: &str = include_str!("../seed/crm.json");
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Seed {
+    pub contacts: Vec<SeedContact>,
+    /// Names createContact refuses, to show the failure path.
+    pub reserved_names: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct SeedContact {
+    pub id: String,
+    pub name: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub phones: Vec<String>,
+    pub company: Option<String>,
+    pub deals: Vec<SeedDeal>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct SeedDeal {
+    #[serde(rename = "const")]
+    pub key: String,
+    pub title: String,
+}
+
+/// The parsed seed. It is compiled in and checked by a test, so parsing cannot fail at run time.
+pub fn seed() -> Seed {
+    serde_json::from_str(SEED).unwrap_or_else(|e| panic!("seed/crm.json is checked by tests: {e}"))
+}
+
+impl From<SeedContact> for Contact {
+    fn from(c: SeedContact) -> Self {
+        Self {
+            id: c.id,
+            name: c.name,
+            kind: c.kind,
+            phones: c.phones,
+            title: None,
+            company: c.company,
+            deals: c.deals.into_iter().map(|d| (d.key, d.title)).collect(),
+        }
+    }
+}
+
 #[derive(Debug, Default)]
 pub struct Crm {
     pub contacts: Vec<Contact>,
     pub logs: Vec<CallLog>,
     next_contact: u64,
     next_log: u64,
-}
-
-fn contact(
-    id: u64,
-    name: &str,
-    kind: &str,
-    phones: &[&str],
-    company: Option<&str>,
-    deals: &[(&str, &str)],
-) -> Contact {
-    Contact {
-        id: id.to_string(),
-        name: name.to_owned(),
-        kind: kind.to_owned(),
-        phones: phones.iter().map(|p| (*p).to_owned()).collect(),
-        title: None,
-        company: company.map(str::to_owned),
-        deals: deals
-            .iter()
-            .map(|(c, t)| ((*c).to_owned(), (*t).to_owned()))
-            .collect(),
-    }
 }
 
 impl Crm {
@@ -69,93 +96,12 @@ impl Crm {
         }
     }
 
-    /// The seeded CRM: several types, one number shared by two contacts, formatted-only numbers,
-    /// and contacts with deals for the contact-dependent field.
+    /// The seeded CRM (`seed/crm.json`, shared with the conformance connector): several types, one
+    /// number shared by two contacts, formatted-only numbers, and contacts with deals for the
+    /// contact-dependent field.
     pub fn seeded() -> Self {
         let mut crm = Self::empty();
-        crm.contacts = vec![
-            contact(
-                101,
-                "Ada Lovelace",
-                "contact",
-                &["+14155550100"],
-                Some("Analytical Engines Ltd"),
-                &[
-                    ("D-1001", "Engine renewal (Q3)"),
-                    ("D-1002", "Bernoulli numbers study"),
-                ],
-            ),
-            contact(
-                102,
-                "Grace Hopper",
-                "contact",
-                &["(650) 253-0000"],
-                Some("COBOL Consulting"),
-                &[("D-1003", "Compiler support plan")],
-            ),
-            contact(103, "Alan Turing", "lead", &["+442071838750"], None, &[]),
-            contact(
-                104,
-                "Katherine Johnson",
-                "contact",
-                &["+14155550123"],
-                Some("Orbital Mechanics Inc"),
-                &[("D-1004", "Trajectory audit")],
-            ),
-            contact(
-                105,
-                "Dorothy Vaughan",
-                "lead",
-                &["+14155550123"],
-                Some("Orbital Mechanics Inc"),
-                &[],
-            ),
-            contact(
-                106,
-                "Acme Robotics",
-                "company",
-                &["650.555.0142"],
-                None,
-                &[
-                    ("D-1005", "Fleet expansion"),
-                    ("D-1006", "Maintenance contract"),
-                ],
-            ),
-            contact(
-                107,
-                "Margaret Hamilton",
-                "contact",
-                &["+16175550199", "617-555-0198"],
-                Some("Apollo Software"),
-                &[],
-            ),
-            contact(108, "Hedy Lamarr", "lead", &["+13105550111"], None, &[]),
-            contact(
-                109,
-                "Claude Shannon",
-                "contact",
-                &["+16175550177"],
-                Some("Bell Labs"),
-                &[("D-1007", "Information theory workshop")],
-            ),
-            contact(
-                110,
-                "Barbara Liskov",
-                "contact",
-                &["617-555-0133"],
-                Some("Substitution Partners"),
-                &[],
-            ),
-            contact(
-                111,
-                "Radia Perlman",
-                "company",
-                &["+14085550150"],
-                None,
-                &[],
-            ),
-            contact(112, "Frances Allen", "lead", &["+19145550188"], None, &[]),
-        ];
+        crm.contacts = seed().contacts.into_iter().map(Contact::from).collect();
         crm
     }
 
@@ -174,7 +120,15 @@ impl Crm {
     pub fn create(&mut self, name: &str, kind: &str, phone: &str) -> Contact {
         let id = self.next_contact;
         self.next_contact += 1;
-        let c = contact(id, name, kind, &[phone], None, &[]);
+        let c = Contact {
+            id: id.to_string(),
+            name: name.to_owned(),
+            kind: kind.to_owned(),
+            phones: vec![phone.to_owned()],
+            title: None,
+            company: None,
+            deals: Vec::new(),
+        };
         self.contacts.push(c.clone());
         c
     }

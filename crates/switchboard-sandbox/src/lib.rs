@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
-pub use routes::router;
+pub use routes::{router, Claims, USER_ID};
 
 /// The API key the sandbox accepts unless told otherwise.
 pub const DEFAULT_API_KEY: &str = "demo";
@@ -25,8 +25,11 @@ pub struct SandboxConfig {
     pub api_key: String,
     /// Session token lifetime (two weeks, as the framework's).
     pub token_lifetime_secs: u64,
-    /// A token with less than this left is renewed through `x-refreshed-jwt-token`.
+    /// A token with this little left (a week, as the framework's) is renewed through
+    /// `x-refreshed-jwt-token`.
     pub renew_below_secs: u64,
+    /// Signing key for session tokens; random per start unless given (tests mint tokens with it).
+    pub jwt_secret: Option<Vec<u8>>,
     pub seeded: bool,
 }
 
@@ -35,7 +38,8 @@ impl Default for SandboxConfig {
         Self {
             api_key: DEFAULT_API_KEY.to_owned(),
             token_lifetime_secs: 14 * 24 * 3600,
-            renew_below_secs: 3 * 24 * 3600,
+            renew_below_secs: 7 * 24 * 3600,
+            jwt_secret: None,
             seeded: true,
         }
     }
@@ -57,11 +61,14 @@ impl State {
         } else {
             crm::Crm::empty()
         };
-        let jwt_secret: [u8; 32] = rand::random();
+        let jwt_secret = config
+            .jwt_secret
+            .clone()
+            .unwrap_or_else(|| rand::random::<[u8; 32]>().to_vec());
         Self {
             config,
             crm: Mutex::new(crm),
-            jwt_secret: jwt_secret.to_vec(),
+            jwt_secret,
             signed_out: Mutex::new(Vec::new()),
         }
     }

@@ -1,5 +1,6 @@
-//! The connector routes, answering as `@app-connect/core` does: business failures are HTTP 200 with
-//! `successful:false`, a missing or bad session token is HTTP 400 with plain text.
+//! The connector routes, answering as `@app-connect/core` does (checked by the conformance suite
+//! against the real framework): business failures are HTTP 200 with `successful:false`, a missing
+//! or bad session token is HTTP 400 with plain text.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -20,10 +21,12 @@ use crate::crm::CONTACT_TYPES;
 use crate::{State, PLATFORM};
 
 type Shared = Arc<State>;
+type Q = Query<HashMap<String, String>>;
 
 /// The framework's text for a missing or bad session token.
 pub const AUTHORIZE_TEXT: &str = "Please go to Settings and authorize CRM platform";
-const USER_ID: &str = "sandbox-user-1";
+/// The sandbox's one user, as the JWT's `id`.
+pub const USER_ID: &str = "sandbox-user-1";
 const USER_NAME: &str = "Sandbox Demo User";
 
 pub fn router(state: Shared) -> Router {
@@ -38,12 +41,13 @@ pub fn router(state: Shared) -> Router {
         .with_state(state)
 }
 
+/// The JWT payload, as the framework signs it.
 #[derive(Debug, Serialize, Deserialize)]
-struct Claims {
-    id: String,
-    platform: String,
-    iat: u64,
-    exp: u64,
+pub struct Claims {
+    pub id: String,
+    pub platform: String,
+    pub iat: u64,
+    pub exp: u64,
 }
 
 fn now() -> u64 {
@@ -69,28 +73,43 @@ fn issue_token(state: &State) -> String {
     .unwrap_or_default()
 }
 
-fn unauthorized() -> Response {
+/// Text answers carry Express's default content type, as the framework's do.
+fn plain_400(text: &str) -> Response {
     (
         StatusCode::BAD_REQUEST,
-        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
-        AUTHORIZE_TEXT,
+        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+        text.to_owned(),
     )
         .into_response()
 }
 
-/// The session from `jwtToken=` or `Authorization: Bearer`, and a renewed token when it is near expiry.
-fn session(
-    state: &State,
-    query: &HashMap<String, String>,
-    headers: &HeaderMap,
-) -> Option<(Claims, Option<String>)> {
-    let token = query.get("jwtToken").cloned().or_else(|| {
-        headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .map(str::to_owned)
-    });
+fn unauthorized() -> Response {
+    plain_400(AUTHORIZE_TEXT)
+}
+
+/// A token that still verifies but whose user signed out: the framework finds no user.
+fn user_gone() -> Response {
+    Json(json!({"successful": false, "message": "Contact not found"})).into_response()
+}
+
+/// A decoded session.
+struct Session {
+    claims: Claims,
+    /// A renewed token, when the old one is near expiry.
+    renewed: Option<String>,
+    /// False once the user signed out; the token itself still verifies.
+    user_exists: bool,
+}
+
+/// The session from `jwtToken=` or `Authorization: Bearer`. `None` (no token, or one that does not
+/// verify) is the framework's 400 answer.
+fn session(state: &State, query: &HashMap<String, String>, headers: &HeaderMap) -> Option<Session> {
+    let bearer = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::to_owned);
+    let token = bearer.or_else(|| query.get("jwtToken").cloned());
     let token = token.filter(|t| !t.is_empty())?;
     let mut validation = Validation::default();
     validation.leeway = 0;
@@ -101,14 +120,18 @@ fn session(
     )
     .ok()?
     .claims;
-    let signed_out = state.signed_out.lock().unwrap_or_else(|p| p.into_inner());
-    if signed_out.contains(&claims.id) {
-        return None;
-    }
-    drop(signed_out);
+    let user_exists = !state
+        .signed_out
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .contains(&claims.id);
     let remaining = claims.exp.saturating_sub(now());
-    let renewed = (remaining < state.config.renew_below_secs).then(|| issue_token(state));
-    Some((claims, renewed))
+    let renewed = (remaining <= state.config.renew_below_secs).then(|| issue_token(state));
+    Some(Session {
+        claims,
+        renewed,
+        user_exists,
+    })
 }
 
 /// A JSON answer, with `x-refreshed-jwt-token` when the session was renewed.
@@ -124,18 +147,28 @@ fn message(kind: &str, text: &str, ttl: u64) -> Value {
     serde_json::to_value(ReturnMessage::new(kind, text, ttl)).unwrap_or(Value::Null)
 }
 
-async fn implemented_interfaces(Query(q): Query<HashMap<String, String>>) -> Response {
+fn failure(text: &str, ttl: u64, renewed: Option<String>) -> Response {
+    reply(
+        json!({"successful": false, "returnMessage": message("warning", text, ttl)}),
+        renewed,
+    )
+}
+
+async fn implemented_interfaces(Query(q): Q) -> Response {
     let known = q.get("platform").map(String::as_str) == Some(PLATFORM);
     Json(json!({
         "getAuthType": known,
+        "getBasicAuth": known,
         "getUserInfo": known,
-        "findContact": known,
-        "createContact": known,
         "createCallLog": known,
-        "getCallLog": known,
         "updateCallLog": false,
-        "findContactWithName": false,
+        "getCallLog": known,
+        "createMessageLog": false,
+        "updateMessageLog": false,
+        "createContact": known,
+        "findContact": known,
         "unAuthorize": known,
+        "findContactWithName": false,
     }))
     .into_response()
 }
@@ -149,27 +182,31 @@ struct LoginBody {
     api_key: String,
 }
 
+fn login_refused(text: &str) -> Response {
+    (
+        StatusCode::BAD_REQUEST,
+        Json(json!({"returnMessage": message("warning", text, 5000)})),
+    )
+        .into_response()
+}
+
 async fn api_key_login(AxState(state): AxState<Shared>, body: Option<Json<LoginBody>>) -> Response {
     let Some(Json(body)) = body else {
-        return (StatusCode::BAD_REQUEST, Json(json!({"returnMessage": message("warning", "The login request has no JSON body.", 5000)}))).into_response();
+        return plain_400("Missing platform name");
     };
+    if body.platform.is_empty() {
+        return plain_400("Missing platform name");
+    }
     if body.platform != PLATFORM {
-        let text = format!(
+        return login_refused(&format!(
             "Platform \"{}\" is not served here; this sandbox serves \"{PLATFORM}\".",
             body.platform
-        );
-        return (
-            StatusCode::BAD_REQUEST,
-            Json(json!({"returnMessage": message("warning", &text, 5000)})),
-        )
-            .into_response();
+        ));
     }
     if body.api_key != state.config.api_key {
-        return (
-            StatusCode::BAD_REQUEST,
-            Json(json!({"returnMessage": message("warning", "The API key was not accepted. Use the key the sandbox was started with (\"demo\" by default).", 5000)})),
-        )
-            .into_response();
+        return login_refused(
+            "The API key was not accepted. Use the key the sandbox was started with (\"demo\" by default).",
+        );
     }
     state
         .signed_out
@@ -186,52 +223,52 @@ async fn api_key_login(AxState(state): AxState<Shared>, body: Option<Json<LoginB
 
 async fn auth_validation(
     AxState(state): AxState<Shared>,
-    Query(q): Query<HashMap<String, String>>,
+    Query(q): Q,
     headers: HeaderMap,
 ) -> Response {
     match session(&state, &q, &headers) {
-        Some((_, renewed)) => reply(
+        Some(s) if s.user_exists => reply(
             json!({"successful": true, "returnMessage": message("success", "Session is valid.", 2000)}),
-            renewed,
+            s.renewed,
         ),
+        Some(_) => user_gone(),
         None => unauthorized(),
     }
 }
 
-async fn unauthorize(
-    AxState(state): AxState<Shared>,
-    Query(q): Query<HashMap<String, String>>,
-    headers: HeaderMap,
-) -> Response {
+/// Answers with the connector's returnMessage object itself, as the framework does.
+async fn unauthorize(AxState(state): AxState<Shared>, Query(q): Q, headers: HeaderMap) -> Response {
     match session(&state, &q, &headers) {
-        Some((claims, _)) => {
+        Some(s) if s.user_exists => {
             state
                 .signed_out
                 .lock()
                 .unwrap_or_else(|p| p.into_inner())
-                .push(claims.id);
-            reply(
-                json!({"successful": true, "returnMessage": message("success", "Logged out of Sandbox CRM.", 3000)}),
-                None,
-            )
+                .push(s.claims.id);
+            reply(message("success", "Logged out of Sandbox CRM.", 3000), None)
         }
+        Some(_) => plain_400("User not found"),
         None => unauthorized(),
     }
 }
 
 async fn find_contact(
     AxState(state): AxState<Shared>,
-    Query(q): Query<HashMap<String, String>>,
+    Query(q): Q,
     headers: HeaderMap,
 ) -> Response {
-    let Some((_, renewed)) = session(&state, &q, &headers) else {
+    let Some(s) = session(&state, &q, &headers) else {
         return unauthorized();
     };
+    if !s.user_exists {
+        return failure("Contact not found", 5000, None);
+    }
     let number = q.get("phoneNumber").cloned().unwrap_or_default();
     if q.get("isExtension").map(String::as_str) == Some("true") {
-        return reply(
-            json!({"successful": false, "returnMessage": message("warning", "Logging against internal extension numbers is not supported.", 3000)}),
-            renewed,
+        return failure(
+            "Logging against internal extension numbers is not supported.",
+            3000,
+            s.renewed,
         );
     }
     let formats: Vec<String> = q
@@ -258,32 +295,47 @@ async fn find_contact(
     contacts.push(serde_json::to_value(ContactInfo::create_new_row()).unwrap_or(Value::Null));
     let mut body = json!({"successful": true, "contact": contacts});
     if matched == 0 {
-        body["returnMessage"] = message("warning", "Contact not found", 5000);
+        // The framework's default when the connector matched nothing and said nothing.
+        body["returnMessage"] = json!({
+            "message": "Contact not found",
+            "messageType": "warning",
+            "details": [{"title": "Details", "items": [{
+                "id": "1",
+                "type": "text",
+                "text": format!("A contact with the phone number {number} could not be found in your {PLATFORM} account."),
+            }]}],
+            "ttl": 5000,
+        });
     }
-    reply(body, renewed)
+    reply(body, s.renewed)
 }
 
 async fn create_contact(
     AxState(state): AxState<Shared>,
-    Query(q): Query<HashMap<String, String>>,
+    Query(q): Q,
     headers: HeaderMap,
     body: Option<Json<CreateContactRequest>>,
 ) -> Response {
-    let Some((_, renewed)) = session(&state, &q, &headers) else {
+    let Some(s) = session(&state, &q, &headers) else {
         return unauthorized();
     };
+    if !s.user_exists {
+        return user_gone();
+    }
     let Some(Json(req)) = body else {
-        return reply(
-            json!({"successful": false, "returnMessage": message("warning", "The request has no valid JSON body.", 5000)}),
-            renewed,
-        );
+        return failure("The request has no valid JSON body.", 5000, s.renewed);
     };
     let name = req.new_contact_name.trim();
     if name.is_empty() {
-        return reply(
-            json!({"successful": false, "returnMessage": message("warning", "A contact name is required.", 5000)}),
-            renewed,
-        );
+        return failure("A contact name is required.", 5000, s.renewed);
+    }
+    if crate::crm::seed()
+        .reserved_names
+        .iter()
+        .any(|r| r.eq_ignore_ascii_case(name))
+    {
+        let text = format!("\"{name}\" is a reserved name in this CRM; choose another.");
+        return failure(&text, 5000, s.renewed);
     }
     let kind = match req.new_contact_type.as_deref() {
         None | Some("") => "contact",
@@ -293,10 +345,7 @@ async fn create_contact(
                 "Unknown contact type \"{other}\"; this CRM knows {}.",
                 CONTACT_TYPES.join(", ")
             );
-            return reply(
-                json!({"successful": false, "returnMessage": message("warning", &text, 5000)}),
-                renewed,
-            );
+            return failure(&text, 5000, s.renewed);
         }
     };
     let created = state.crm().create(name, kind, &req.phone_number);
@@ -306,45 +355,36 @@ async fn create_contact(
             "returnMessage": message("success", &format!("Contact \"{name}\" created."), 2000),
             "contact": {"id": created.id, "name": created.name, "type": created.kind},
         }),
-        renewed,
+        s.renewed,
     )
 }
 
 async fn create_call_log(
     AxState(state): AxState<Shared>,
-    Query(q): Query<HashMap<String, String>>,
+    Query(q): Q,
     headers: HeaderMap,
     body: Option<Json<CallLogRequest>>,
 ) -> Response {
-    let Some((_, renewed)) = session(&state, &q, &headers) else {
+    let Some(s) = session(&state, &q, &headers) else {
         return unauthorized();
     };
+    if !s.user_exists {
+        return user_gone();
+    }
     let Some(Json(req)) = body else {
-        return reply(
-            json!({"successful": false, "returnMessage": message("warning", "The request has no valid JSON call log.", 5000)}),
-            renewed,
-        );
+        return failure("The request has no valid JSON call log.", 5000, s.renewed);
     };
     let mut crm = state.crm();
+    if crm.log_for_session(&req.log_info.session_id).is_some() {
+        let text = format!("Existing log for session {}", req.log_info.session_id);
+        return failure(&text, 3000, s.renewed);
+    }
     if crm.get(&req.contact_id).is_none() {
         let text = format!(
             "Contact {} does not exist; nothing was logged.",
             req.contact_id
         );
-        return reply(
-            json!({"successful": false, "returnMessage": message("warning", &text, 5000)}),
-            renewed,
-        );
-    }
-    if let Some(existing) = crm.log_for_session(&req.log_info.session_id) {
-        let text = format!(
-            "Call {} is already logged ({}).",
-            req.log_info.session_id, existing.id
-        );
-        return reply(
-            json!({"successful": false, "returnMessage": message("warning", &text, 5000)}),
-            renewed,
-        );
+        return failure(&text, 5000, s.renewed);
     }
     let subject = req.log_info.custom_subject.clone().unwrap_or_default();
     let log = crm.add_log(
@@ -357,30 +397,32 @@ async fn create_call_log(
     drop(crm);
     reply(
         json!({"successful": true, "logId": log.id, "returnMessage": message("success", "Call logged", 2000)}),
-        renewed,
+        s.renewed,
     )
 }
 
 async fn get_call_log(
     AxState(state): AxState<Shared>,
-    Query(q): Query<HashMap<String, String>>,
+    Query(q): Q,
     headers: HeaderMap,
 ) -> Response {
-    let Some((_, renewed)) = session(&state, &q, &headers) else {
+    let Some(s) = session(&state, &q, &headers) else {
         return unauthorized();
     };
+    if !s.user_exists {
+        return user_gone();
+    }
+    let Some(ids) = q.get("sessionIds").filter(|v| !v.is_empty()) else {
+        return reply(json!({"successful": false}), s.renewed);
+    };
     let crm = state.crm();
-    let logs: Vec<Value> = q
-        .get("sessionIds")
-        .map(String::as_str)
-        .unwrap_or("")
+    let logs: Vec<Value> = ids
         .split(',')
-        .filter(|s| !s.is_empty())
         .take(5)
         .map(|sid| match crm.log_for_session(sid) {
             Some(l) => json!({"sessionId": sid, "matched": true, "logId": l.id}),
             None => json!({"sessionId": sid, "matched": false}),
         })
         .collect();
-    reply(json!({"successful": true, "logs": logs}), renewed)
+    reply(json!({"successful": true, "logs": logs}), s.renewed)
 }

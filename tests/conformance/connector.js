@@ -1,0 +1,120 @@
+// A test connector for the real @app-connect/core framework: an in-memory CRM seeded from the same
+// file as Switchboard's Rust sandbox (crates/switchboard-sandbox/seed/crm.json), so one set of
+// conformance cases can run against both servers. Written for Switchboard's tests.
+"use strict";
+const path = require("node:path");
+const { parsePhoneNumber } = require("awesome-phonenumber");
+
+const seed = require(path.resolve(__dirname, "../../crates/switchboard-sandbox/seed/crm.json"));
+const ACCEPTED_API_KEY = process.env.CONFORMANCE_API_KEY || "demo";
+
+// The CRM: contacts and call logs, in memory for the life of the process.
+const crm = {
+  contacts: seed.contacts.map((c) => ({ ...c, phones: [...c.phones] })),
+  logs: [],
+  nextContact: 1001,
+  nextLog: 5001,
+};
+
+function fillFormat(format, digits) {
+  let i = 0;
+  return format.replace(/[*#]/g, (m) => (i < digits.length ? digits[i++] : m));
+}
+
+function searchStrings(phoneNumber, overridingFormat) {
+  const out = [phoneNumber];
+  const parsed = parsePhoneNumber(phoneNumber);
+  if (parsed.valid && overridingFormat) {
+    for (const f of overridingFormat.split(",")) if (f) out.push(fillFormat(f, parsed.number.significant));
+  }
+  return out;
+}
+
+function toContactInfo(c) {
+  return {
+    id: c.id,
+    name: c.name,
+    type: c.type,
+    phone: c.phones[0],
+    ...(c.company ? { company: c.company } : {}),
+    additionalInfo: c.deals.length ? { deals: c.deals.map((d) => ({ const: d.const, title: d.title })) } : null,
+  };
+}
+
+const message = (messageType, text, ttl) => ({ message: text, messageType, ttl });
+
+module.exports = {
+  getAuthType: () => "apiKey",
+
+  getBasicAuth: ({ apiKey }) => Buffer.from(`${apiKey}:`).toString("base64"),
+
+  async getUserInfo({ apiKey }) {
+    if (apiKey !== ACCEPTED_API_KEY) {
+      return {
+        successful: false,
+        returnMessage: message("warning", 'The API key was not accepted. Use the key the sandbox was started with ("demo" by default).', 5000),
+      };
+    }
+    return {
+      successful: true,
+      platformUserInfo: { id: "sandbox-user-1", name: "Sandbox Demo User", timezoneName: "UTC", timezoneOffset: 0, platformAdditionalInfo: {} },
+      returnMessage: message("success", "Connected to Sandbox CRM.", 3000),
+    };
+  },
+
+  async findContact({ phoneNumber, overridingFormat, isExtension }) {
+    if (String(isExtension) === "true") {
+      return { successful: false, matchedContactInfo: null, returnMessage: message("warning", "Logging against internal extension numbers is not supported.", 3000) };
+    }
+    const wanted = searchStrings(phoneNumber, overridingFormat);
+    const matched = crm.contacts.filter((c) => c.phones.some((p) => wanted.includes(p))).map(toContactInfo);
+    matched.push({ id: "createNewContact", name: "Create new contact...", additionalInfo: null, isNewContact: true });
+    return { successful: true, matchedContactInfo: matched };
+  },
+
+  async createContact({ phoneNumber, newContactName, newContactType }) {
+    const name = (newContactName || "").trim();
+    if (!name) return { contactInfo: null, returnMessage: message("warning", "A contact name is required.", 5000) };
+    if (seed.reservedNames.includes(name.toLowerCase())) {
+      return { contactInfo: null, returnMessage: message("warning", `"${name}" is a reserved name in this CRM; choose another.`, 5000) };
+    }
+    const type = newContactType || "contact";
+    if (!seed.contactTypes.includes(type)) {
+      return { contactInfo: null, returnMessage: message("warning", `Unknown contact type "${type}"; this CRM knows ${seed.contactTypes.join(", ")}.`, 5000) };
+    }
+    const contact = { id: String(crm.nextContact++), name, type, phones: [phoneNumber], company: null, deals: [] };
+    crm.contacts.push(contact);
+    return {
+      contactInfo: { id: contact.id, name: contact.name, type: contact.type },
+      returnMessage: message("success", `Contact "${name}" created.`, 2000),
+    };
+  },
+
+  async createCallLog({ contactInfo, callLog, note, additionalSubmission }) {
+    if (!crm.contacts.some((c) => c.id === String(contactInfo.id))) {
+      return { logId: null, returnMessage: message("warning", `Contact ${contactInfo.id} does not exist; nothing was logged.`, 5000) };
+    }
+    const id = `log-${crm.nextLog++}`;
+    crm.logs.push({ id, sessionId: callLog.sessionId, contactId: String(contactInfo.id), subject: callLog.customSubject, note, additionalSubmission });
+    return { logId: id, returnMessage: message("success", "Call logged", 2000) };
+  },
+
+  async getCallLog({ callLogId }) {
+    const log = crm.logs.find((l) => l.id === callLogId);
+    return { callLogInfo: log ? { subject: log.subject, note: log.note } : null, returnMessage: null };
+  },
+
+  async updateCallLog({ existingCallLog, note, subject }) {
+    const log = crm.logs.find((l) => l.id === existingCallLog.thirdPartyLogId);
+    if (log) Object.assign(log, { note: note ?? log.note, subject: subject ?? log.subject });
+    return { updatedNote: note, returnMessage: message("success", "Call log updated", 2000) };
+  },
+
+  async unAuthorize({ user }) {
+    await user.destroy();
+    return { returnMessage: message("success", "Logged out of Sandbox CRM.", 3000) };
+  },
+
+  // Test hook: how many contacts the CRM holds (findContact must never make it grow).
+  contactCount: () => crm.contacts.length,
+};
