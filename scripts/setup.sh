@@ -39,5 +39,16 @@ npm_install() {
   fi
 }
 npm_install ui
-if [ -f tests/e2e/package.json ]; then npm_install tests/e2e; fi
+npm_install tests/e2e
+# The real @app-connect/core framework, for the conformance suite. sqlite3 is a native module built
+# from source on install; check it loads, and rebuild once if it does not.
+npm_install tests/conformance
+if ! (cd tests/conformance && node -e "require('sqlite3')" >/dev/null 2>&1); then
+  echo "setup: sqlite3's native module did not load; rebuilding it"
+  (cd tests/conformance && npm rebuild sqlite3 --loglevel=error)
+  (cd tests/conformance && node -e "require('sqlite3')") || {
+    echo "setup: sqlite3 still does not load; the conformance suite needs it (build-essential, python3)" >&2
+    exit 1
+  }
+fi
 echo "setup: done"

@@ -37,7 +37,7 @@ function toContactInfo(c) {
     type: c.type,
     phone: c.phones[0],
     ...(c.company ? { company: c.company } : {}),
-    additionalInfo: c.deals.length ? { deals: c.deals.map((d) => ({ const: d.const, title: d.title })) } : null,
+    ...(c.deals.length ? { additionalInfo: { deals: c.deals.map((d) => ({ const: d.const, title: d.title })) } } : {}),
   };
 }
 
@@ -64,7 +64,7 @@ module.exports = {
 
   async findContact({ phoneNumber, overridingFormat, isExtension }) {
     if (String(isExtension) === "true") {
-      return { successful: false, matchedContactInfo: null, returnMessage: message("warning", "Logging against internal extension numbers is not supported.", 3000) };
+      return { successful: false, matchedContactInfo: [], returnMessage: message("warning", "Logging against internal extension numbers is not supported.", 3000) };
     }
     const wanted = searchStrings(phoneNumber, overridingFormat);
     const matched = crm.contacts.filter((c) => c.phones.some((p) => wanted.includes(p))).map(toContactInfo);

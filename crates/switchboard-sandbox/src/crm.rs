@@ -179,8 +179,6 @@ impl Contact {
                 .map(|(c, t)| json!({"const": c, "title": t}))
                 .collect();
             v["additionalInfo"] = json!({ "deals": deals });
-        } else {
-            v["additionalInfo"] = Value::Null;
         }
         v
     }

@@ -156,21 +156,38 @@ fn failure(text: &str, ttl: u64, renewed: Option<String>) -> Response {
 
 async fn implemented_interfaces(Query(q): Q) -> Response {
     let known = q.get("platform").map(String::as_str) == Some(PLATFORM);
-    Json(json!({
-        "getAuthType": known,
-        "getBasicAuth": known,
-        "getUserInfo": known,
-        "createCallLog": known,
-        "updateCallLog": false,
-        "getCallLog": known,
-        "createMessageLog": false,
-        "updateMessageLog": false,
-        "createContact": known,
-        "findContact": known,
-        "unAuthorize": known,
-        "findContactWithName": false,
-    }))
-    .into_response()
+    // Every key the contract requires, as the framework lists them; only what the sandbox serves is true.
+    let mut interfaces = serde_json::Map::new();
+    for (name, served) in [
+        ("getAuthType", true),
+        ("getBasicAuth", true),
+        ("getUserInfo", true),
+        ("createCallLog", true),
+        ("updateCallLog", false),
+        ("getCallLog", true),
+        ("createMessageLog", false),
+        ("updateMessageLog", false),
+        ("createContact", true),
+        ("findContact", true),
+        ("listAppointments", false),
+        ("createAppointment", false),
+        ("updateAppointment", false),
+        ("refreshAppointment", false),
+        ("confirmAppointment", false),
+        ("cancelAppointment", false),
+        ("unAuthorize", true),
+        ("upsertCallDisposition", false),
+        ("findContactWithName", false),
+        ("getUserList", false),
+        ("getManagedAuthOptions", false),
+        ("getLicenseStatus", false),
+        ("getLogFormatType", false),
+        ("refreshUserInfo", false),
+        ("cacheCallNote", false),
+    ] {
+        interfaces.insert(name.to_owned(), Value::Bool(served && known));
+    }
+    Json(Value::Object(interfaces)).into_response()
 }
 
 #[derive(Deserialize)]
