@@ -118,3 +118,27 @@ module.exports = {
   // Test hook: how many contacts the CRM holds (findContact must never make it grow).
   contactCount: () => crm.contacts.length,
 };
+
+// The same CRM behind OAuth, for the callback path: tokens come from the fake authorization server.
+const oauthState = { info: null, validToken: () => false };
+module.exports.oauth = {
+  ...module.exports,
+  getAuthType: () => "oauth",
+  getBasicAuth: undefined,
+  configure(info, validToken) {
+    oauthState.info = info;
+    oauthState.validToken = validToken;
+  },
+  getOauthInfo: () => oauthState.info,
+  async getUserInfo({ authHeader }) {
+    const token = (authHeader || "").replace(/^Bearer /, "");
+    if (!oauthState.validToken(token)) {
+      return { successful: false, returnMessage: message("warning", "The access token was not accepted.", 5000) };
+    }
+    return {
+      successful: true,
+      platformUserInfo: { id: "oauth-user-1", name: "OAuth Demo User", timezoneName: "UTC", timezoneOffset: 0, platformAdditionalInfo: {} },
+      returnMessage: message("success", "Connected to Sandbox CRM over OAuth.", 3000),
+    };
+  },
+};

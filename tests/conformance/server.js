@@ -1,5 +1,7 @@
-// Starts a connector server on the real @app-connect/core framework with the test connector, on
+// Starts a connector server on the real @app-connect/core framework with the test connectors, on
 // 127.0.0.1 and the port in PORT (0 = any free port), and prints "listening on <url>".
+// Platforms: "sandbox" (API key, the bundled manifest's) and "sandboxOauth" (OAuth against a fake
+// authorization server on loopback). GET /_test/manifest.json serves the manifest of both.
 "use strict";
 const crypto = require("node:crypto");
 const fs = require("node:fs");
@@ -13,25 +15,54 @@ process.env.IS_PROD ||= "true"; // "false" makes the framework print every outgo
 process.env.HASH_KEY ||= "switchboard-conformance";
 
 const { createCoreApp, connectorRegistry } = require("@app-connect/core");
-const manifest = require(path.resolve(__dirname, "../../manifests/sandbox.json"));
 const connector = require("./connector");
+const { startFakeOAuth } = require("./fake-oauth");
 
-connectorRegistry.setDefaultManifest(manifest);
-connectorRegistry.registerConnector("sandbox", connector, manifest);
+const CLIENT_ID = "switchboard-conformance";
+const CLIENT_SECRET = crypto.randomBytes(16).toString("hex");
 
-const app = createCoreApp();
-app.get("/_test/contactCount", (_req, res) => res.json({ count: connector.contactCount() }));
-
-const server = app.listen(Number(process.env.PORT || 0), "127.0.0.1", () => {
-  console.log(`listening on http://127.0.0.1:${server.address().port}`);
-});
-
-function stop() {
-  server.close(() => {
-    fs.rmSync(dbDir, { recursive: true, force: true });
-    process.exit(0);
+async function main() {
+  const auth = await startFakeOAuth({ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET });
+  const redirectUri = `${auth.url}/landing`;
+  const manifest = JSON.parse(fs.readFileSync(path.resolve(__dirname, "../../manifests/sandbox.json"), "utf8"));
+  const oauthPlatform = JSON.parse(JSON.stringify(manifest.platforms.sandbox));
+  Object.assign(oauthPlatform, {
+    name: "sandboxOauth",
+    displayName: "Sandbox CRM (OAuth)",
+    auth: { type: "oauth", oauth: { authUrl: `${auth.url}/authorize`, clientId: CLIENT_ID, scope: "scope=contacts.read", redirectUri } },
   });
-  setTimeout(() => process.exit(0), 2000).unref();
+  manifest.platforms.sandboxOauth = oauthPlatform;
+  manifest.redirectUri = redirectUri;
+
+  connector.oauth.configure(
+    { clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, accessTokenUri: `${auth.url}/token`, authorizationUri: `${auth.url}/authorize`, redirectUri },
+    auth.validToken,
+  );
+  connectorRegistry.setDefaultManifest(manifest);
+  connectorRegistry.registerConnector("sandbox", connector, manifest);
+  connectorRegistry.registerConnector("sandboxOauth", connector.oauth, manifest);
+
+  const app = createCoreApp();
+  app.get("/_test/contactCount", (_req, res) => res.json({ count: connector.contactCount() }));
+  app.get("/_test/manifest.json", (_req, res) => res.json({ ...manifest, serverUrl: `http://127.0.0.1:${server.address().port}` }));
+
+  const server = app.listen(Number(process.env.PORT || 0), "127.0.0.1", () => {
+    console.log(`listening on http://127.0.0.1:${server.address().port}`);
+  });
+
+  const stop = () => {
+    auth.server.close();
+    server.close(() => {
+      fs.rmSync(dbDir, { recursive: true, force: true });
+      process.exit(0);
+    });
+    setTimeout(() => process.exit(0), 2000).unref();
+  };
+  process.on("SIGTERM", stop);
+  process.on("SIGINT", stop);
 }
-process.on("SIGTERM", stop);
-process.on("SIGINT", stop);
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});

@@ -466,6 +466,36 @@ impl AppConnectClient {
         called
     }
 
+    /// `GET /oauth-callback`: hands the server the full redirect URL (with `code` and `state`); on
+    /// success the session token is kept for later calls.
+    #[tracing::instrument(skip_all)]
+    pub async fn oauth_callback(
+        &self,
+        callback_uri: &Sensitive<String>,
+        hostname: &str,
+    ) -> Called<LoginResponse> {
+        let q = [
+            ("callbackUri", callback_uri.expose().clone()),
+            ("hostname", hostname.to_owned()),
+        ];
+        let mut called: Called<LoginResponse> = self
+            .call(Method::GET, "oauth-callback", &q, Body::None, false)
+            .await;
+        called.result = called.result.and_then(|r| {
+            if r.jwt_token.is_empty() {
+                Err(ClientError::BadResponse {
+                    reason: "the OAuth callback answer has no jwtToken".to_owned(),
+                })
+            } else {
+                Ok(r)
+            }
+        });
+        if let Ok(r) = &called.result {
+            self.set_jwt(Some(Sensitive::new(r.jwt_token.clone())));
+        }
+        called
+    }
+
     /// `GET /authValidation`.
     pub async fn auth_validation(&self) -> Called<Value> {
         self.call(Method::GET, "authValidation", &[], Body::None, true)

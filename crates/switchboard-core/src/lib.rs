@@ -7,6 +7,7 @@ pub mod error;
 pub mod flow;
 pub mod keychain;
 pub mod manifest;
+pub mod oauth;
 pub mod phone;
 pub mod redact;
 pub mod sensitive;

@@ -22,6 +22,7 @@ fn is_secret_key(key: &str) -> bool {
             | "refreshtoken"
             | "token"
             | "code"
+            | "callbackuri"
             | "authorization"
             | "x-refreshed-jwt-token"
             | "cookie"

@@ -16,6 +16,8 @@ use support::contract::{Contract, Mismatch};
 use switchboard_core::client::{AppConnectClient, Called, Exchange, TokenStyle};
 use switchboard_core::error::ErrorCode;
 use switchboard_core::flow::{PlaceholderFlow, SimulatedCall};
+use switchboard_core::manifest::{self, AuthType, ManifestSource};
+use switchboard_core::oauth;
 use switchboard_core::phone;
 use switchboard_core::wire::{ContactInfo, CreateContactRequest, Direction};
 use switchboard_core::Sensitive;
@@ -534,11 +536,11 @@ fn known(target: &str, exchange: &Exchange, m: &Mismatch) -> bool {
                 && m.problem.starts_with("null")))
 }
 
-fn check_contract(t: &Target) {
+fn check_contract(t: &Target, at_least: usize) {
     let contract = Contract::load();
     let exchanges = t.exchanges.lock().unwrap();
     assert!(
-        exchanges.len() >= 23,
+        exchanges.len() >= at_least,
         "{}: the suite recorded {} exchanges",
         t.name,
         exchanges.len()
@@ -561,14 +563,100 @@ fn check_contract(t: &Target) {
 async fn the_sandbox_passes_the_conformance_suite_and_the_contract() {
     let t = Target::sandbox().await;
     run_suite(&t).await;
-    check_contract(&t);
+    check_contract(&t, 23);
 }
 
 #[tokio::test]
 async fn the_real_framework_passes_the_same_suite_and_the_contract() {
     let t = Target::framework().await;
     run_suite(&t).await;
-    check_contract(&t);
+    check_contract(&t, 23);
+}
+
+/// The OAuth callback path, on the framework only (the sandbox is API-key only, K6): the manifest
+/// from the server by URL, the authorize URL built as the client builds it, the fake authorization
+/// server's redirect, then `GET /oauth-callback` and a lookup with the session it gives.
+#[tokio::test]
+async fn oauth_sign_in_through_the_real_frameworks_callback() {
+    let t = Target::framework().await;
+    let source = ManifestSource::parse(&format!("{}/_test/manifest.json", t.url));
+    let loaded = manifest::load(&source).await.unwrap();
+    let (name, platform) = loaded.manifest.platform(Some("sandboxOauth")).unwrap();
+    assert_eq!(platform.auth_type(), AuthType::OAuth);
+    let settings = platform
+        .auth
+        .as_ref()
+        .and_then(|a| a.oauth.as_ref())
+        .unwrap();
+    let redirect = oauth::redirect_uri(&loaded.manifest, settings).unwrap();
+    let authorize = oauth::authorize_url(name, settings, &redirect).unwrap();
+    assert!(
+        authorize.query().unwrap().contains("&scope=contacts.read&"),
+        "{authorize}"
+    );
+
+    // The browser's part: the authorization server sends it back to the redirect URI with a code.
+    let browser = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let answer = browser.get(authorize).send().await.unwrap();
+    assert_eq!(
+        answer.status(),
+        302,
+        "the fake authorization server accepts the client's URL"
+    );
+    let location = answer.headers()["location"].to_str().unwrap().to_owned();
+    assert!(
+        location.starts_with(&redirect) && location.contains("code="),
+        "{location}"
+    );
+    assert!(
+        location.contains("state=platform%3DsandboxOauth"),
+        "the state comes back: {location}"
+    );
+
+    // The connector server's part.
+    let client = AppConnectClient::new(&t.url, name, None).unwrap();
+    let called = t.keep(
+        client
+            .oauth_callback(&Sensitive::new(location.clone()), "sandbox-crm.example.com")
+            .await,
+    );
+    assert!(
+        called.exchange.url.contains("callbackUri=<redacted>"),
+        "the code never reaches the inspector: {}",
+        called.exchange.url
+    );
+    let login = called.result.unwrap();
+    assert_eq!(login.name.as_deref(), Some("OAuth Demo User"));
+    let claims = verify(&login.jwt_token).unwrap();
+    assert_eq!(
+        (claims.id.as_str(), claims.platform.as_str()),
+        ("oauth-user-1", "sandboxOauth")
+    );
+    let found = t
+        .keep(client.find_contact("+14155550100", "", false).await)
+        .result
+        .unwrap();
+    assert_eq!(
+        found
+            .real_matches()
+            .map(|c| c.id.as_str())
+            .collect::<Vec<_>>(),
+        ["101"]
+    );
+
+    // A code is single use: replaying the redirect is refused, and the client says so.
+    let again = AppConnectClient::new(&t.url, name, None).unwrap();
+    let replay = t.keep(
+        again
+            .oauth_callback(&Sensitive::new(location), "sandbox-crm.example.com")
+            .await,
+    );
+    assert!(replay.result.is_err(), "a used code must not sign in again");
+    assert!(again.jwt().is_none());
+    check_contract(&t, 3);
 }
 
 #[test]
