@@ -190,7 +190,7 @@ impl Context {
         if self.json {
             print::json(&json!({"name": resp.name, "returnMessage": resp.return_message}));
         } else {
-            println!(
+            out!(
                 "Signed in to {} as {}. The session token is in the OS keychain.",
                 self.platform
                     .display_name
@@ -207,8 +207,8 @@ impl Context {
         let called = self.client.unauthorize().await;
         self.keychain.delete(&self.account)?;
         match called.result {
-            Ok(_) => println!("Signed out; the stored session was deleted."),
-            Err(e) => println!("The server did not confirm the sign-out ({e}); the stored session was deleted anyway."),
+            Ok(_) => out!("Signed out; the stored session was deleted."),
+            Err(e) => out!("The server did not confirm the sign-out ({e}); the stored session was deleted anyway."),
         }
         Ok(())
     }

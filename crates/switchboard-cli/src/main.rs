@@ -1,8 +1,28 @@
 //! `switchboard`: the workbench on the command line. Each subcommand is a thin adapter over
 //! switchboard-core; session tokens live in the OS keychain, never in a file.
 
+/// `println!` that ends the process quietly when the reader has gone (`switchboard … | head`),
+/// instead of panicking on the broken pipe.
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        if let Err(e) = writeln!(std::io::stdout().lock(), $($arg)*) {
+            $crate::stdout_failed(&e);
+        }
+    }};
+}
+
 mod context;
 mod print;
+
+/// Stdout could not be written: a closed pipe is a normal end, anything else is reported.
+pub(crate) fn stdout_failed(e: &std::io::Error) -> ! {
+    if e.kind() == std::io::ErrorKind::BrokenPipe {
+        std::process::exit(0);
+    }
+    eprintln!("error: could not write the output: {e}");
+    std::process::exit(1);
+}
 
 use std::net::SocketAddr;
 use std::process::ExitCode;
@@ -62,8 +82,11 @@ enum Command {
         #[arg(long, default_value = DEFAULT_API_KEY)]
         api_key: String,
     },
-    /// Describe a manifest: platforms, auth type, contact types.
+    /// Describe a manifest: platforms, auth type, contact types. `manifest check` lints it.
+    #[command(args_conflicts_with_subcommands = true)]
     Manifest {
+        #[command(subcommand)]
+        action: Option<ManifestAction>,
         /// Manifest file, URL, or bundled:sandbox (default: --manifest).
         source: Option<String>,
     },
@@ -121,6 +144,15 @@ enum Command {
     },
 }
 
+#[derive(Subcommand)]
+enum ManifestAction {
+    /// Check a manifest for mistakes; exits non-zero when there are errors (for your CI).
+    Check {
+        /// Manifest file, URL, or bundled:sandbox (default: --manifest).
+        source: Option<String>,
+    },
+}
+
 #[derive(Args, Clone)]
 pub struct PhoneArgs {
     /// A phone number as typed: +1 415-555-0100, (415) 555-0100 with --region, tel:+14155550100.
@@ -169,7 +201,31 @@ async fn run(cli: Cli) -> Result<(), UserError> {
     let common = cli.common;
     match cli.command {
         Command::Sandbox { port, api_key } => sandbox(port, api_key).await,
-        Command::Manifest { source } => {
+        Command::Manifest {
+            action: Some(ManifestAction::Check { source }),
+            ..
+        } => {
+            let source = source.unwrap_or_else(|| common.manifest.clone());
+            let text =
+                switchboard_core::manifest::read_text(&ManifestSource::parse(&source)).await?;
+            let findings = switchboard_core::check::check(&text);
+            print::findings(&source, &findings, common.json);
+            if switchboard_core::check::has_errors(&findings) {
+                let errors = findings
+                    .iter()
+                    .filter(|f| f.severity == switchboard_core::check::Severity::Error)
+                    .count();
+                return Err(UserError::new(
+                    ErrorCode::ManifestInvalid,
+                    format!(
+                        "{source}: {errors} error{} found.",
+                        if errors == 1 { "" } else { "s" }
+                    ),
+                ));
+            }
+            Ok(())
+        }
+        Command::Manifest { source, .. } => {
             let source = source.unwrap_or_else(|| common.manifest.clone());
             let loaded = switchboard_core::manifest::load(&ManifestSource::parse(&source)).await?;
             print::manifest(&loaded, common.json);
@@ -288,7 +344,7 @@ async fn run(cli: Cli) -> Result<(), UserError> {
                     &json!({"sessionId": session_id, "logId": resp.log_id, "returnMessage": resp.return_message}),
                 );
             } else {
-                println!(
+                out!(
                     "Logged call {session_id} (log id {}).",
                     resp.log_id.as_deref().unwrap_or("not given")
                 );
@@ -315,7 +371,7 @@ async fn sandbox(port: u16, api_key: String) -> Result<(), UserError> {
             format!("Could not listen on {addr}: {e}. Pick another port with --port."),
         )
     })?;
-    println!(
+    out!(
         "Sandbox connector listening on {} (platform \"sandbox\"). Press Ctrl-C to stop.",
         sb.url()
     );

@@ -2,20 +2,21 @@
 
 use serde::Serialize;
 use serde_json::{json, Value};
+use switchboard_core::check::{Finding, Severity};
 use switchboard_core::manifest::{AuthType, LoadedManifest};
 use switchboard_core::phone::{Expansion, ParsedNumber};
 use switchboard_core::wire::{CreateContactResponse, FindContactResponse, ReturnMessage};
 
 pub fn json<T: Serialize>(value: &T) {
     match serde_json::to_string_pretty(value) {
-        Ok(s) => println!("{s}"),
+        Ok(s) => out!("{s}"),
         Err(e) => eprintln!("error: could not print JSON: {e}"),
     }
 }
 
 pub fn return_message(m: Option<&ReturnMessage>) {
     if let Some(m) = m {
-        println!(
+        out!(
             "returnMessage [{}] {}",
             m.message_type.as_deref().unwrap_or("no type"),
             m.message.as_deref().unwrap_or("")
@@ -51,31 +52,31 @@ pub fn manifest(loaded: &LoadedManifest, as_json: bool) {
         );
         return;
     }
-    println!(
+    out!(
         "Manifest {} (version {})",
         loaded.source,
         m.version.as_deref().unwrap_or("not set")
     );
-    println!("serverUrl: {}", m.server_url.as_deref().unwrap_or("(none)"));
+    out!("serverUrl: {}", m.server_url.as_deref().unwrap_or("(none)"));
     for (key, p) in &m.platforms {
-        println!();
-        println!(
+        out!();
+        out!(
             "Platform {key} ({})",
             p.display_name.as_deref().unwrap_or("no displayName")
         );
-        println!("  auth: {}", auth_name(p.auth_type()));
+        out!("  auth: {}", auth_name(p.auth_type()));
         let types: Vec<String> = p
             .usable_contact_types()
             .map(|(d, v)| format!("{d} ({v})"))
             .collect();
         if types.is_empty() {
-            println!("  contact types: none (no Contact type dropdown)");
+            out!("  contact types: none (no Contact type dropdown)");
         } else {
-            println!("  contact types: {}", types.join(", "));
+            out!("  contact types: {}", types.join(", "));
         }
         let fields: Vec<&str> = p.call_log_fields().iter().map(|f| f.key.as_str()).collect();
         if !fields.is_empty() {
-            println!("  call-log fields: {}", fields.join(", "));
+            out!("  call-log fields: {}", fields.join(", "));
         }
     }
 }
@@ -86,19 +87,19 @@ pub fn formats(number: &ParsedNumber, expansions: &[Expansion], as_json: bool) {
         return;
     }
     if number.is_extension {
-        println!(
+        out!(
             "{} is an extension number (sent with isExtension=true)",
             number.e164
         );
         return;
     }
-    println!("E.164:       {}", number.e164);
-    println!("valid:       {}", number.valid);
-    println!(
+    out!("E.164:       {}", number.e164);
+    out!("valid:       {}", number.valid);
+    out!(
         "region:      {}",
         number.region.as_deref().unwrap_or("unknown")
     );
-    println!(
+    out!(
         "significant: {}",
         if number.significant.is_empty() {
             "(none: invalid number)"
@@ -107,10 +108,10 @@ pub fn formats(number: &ParsedNumber, expansions: &[Expansion], as_json: bool) {
         }
     );
     if !number.valid && !expansions.is_empty() {
-        println!("(invalid numbers produce no formatted variants)");
+        out!("(invalid numbers produce no formatted variants)");
     }
     for e in expansions {
-        println!("format {:<20} -> {}", e.format, e.result);
+        out!("format {:<20} -> {}", e.format, e.result);
     }
 }
 
@@ -126,24 +127,24 @@ pub fn found(
         );
         return;
     }
-    println!("Looked up {}", number.e164);
+    out!("Looked up {}", number.e164);
     for e in expansions {
-        println!("  also as {:?} (format {:?})", e.result, e.format);
+        out!("  also as {:?} (format {:?})", e.result, e.format);
     }
     let real = resp.real_matches().count();
-    println!(
+    out!(
         "{real} matching contact{}:",
         if real == 1 { "" } else { "s" }
     );
     for c in &resp.contact {
         if c.is_create_row() {
-            println!("  + {}  [create row]", c.display_name());
+            out!("  + {}  [create row]", c.display_name());
         } else {
             let second = match &c.kind {
                 Some(t) => format!("{t} - {}", c.id),
                 None => c.id.clone(),
             };
-            println!("  {}  ({second})", c.display_name());
+            out!("  {}  ({second})", c.display_name());
         }
     }
     print_warnings(resp);
@@ -154,9 +155,9 @@ pub fn found(
 fn print_warnings(resp: &FindContactResponse) {
     let only_create = resp.contact.len() == 1 && resp.contact[0].is_create_row();
     if only_create {
-        println!("! No contact found. Enter a name to have a placeholder contact made for you.");
+        out!("! No contact found. Enter a name to have a placeholder contact made for you.");
     } else if resp.contact.len() > 2 {
-        println!(
+        out!(
             "! Multiple contacts found. Please select the contact to associate this activity with."
         );
     }
@@ -170,7 +171,7 @@ pub fn created(resp: &CreateContactResponse, as_json: bool) {
         return;
     }
     if let Some(c) = &resp.contact {
-        println!(
+        out!(
             "Created {} (id {}{}).",
             c.display_name(),
             c.id,
@@ -181,4 +182,44 @@ pub fn created(resp: &CreateContactResponse, as_json: bool) {
         );
     }
     return_message(resp.return_message.as_ref());
+}
+
+pub fn findings(source: &str, findings: &[Finding], as_json: bool) {
+    if as_json {
+        json(&json!({"source": source, "findings": findings}));
+        return;
+    }
+    if findings.is_empty() {
+        out!("{source}: no problems found.");
+        return;
+    }
+    for f in findings {
+        let level = match f.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        };
+        let at = if f.path.is_empty() {
+            String::from("(top)")
+        } else {
+            f.path.clone()
+        };
+        out!(
+            "{source}:{}:{}: {level}[{}] {at}: {}",
+            f.line,
+            f.column,
+            f.rule,
+            f.message
+        );
+        out!("    fix: {}", f.hint);
+    }
+    let errors = findings
+        .iter()
+        .filter(|f| f.severity == Severity::Error)
+        .count();
+    let warnings = findings.len() - errors;
+    out!(
+        "{errors} error{}, {warnings} warning{}.",
+        if errors == 1 { "" } else { "s" },
+        if warnings == 1 { "" } else { "s" }
+    );
 }

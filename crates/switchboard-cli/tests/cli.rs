@@ -338,3 +338,76 @@ fn no_secret_service_is_a_clear_error_not_a_plaintext_fallback() {
         "no fallback file was written"
     );
 }
+
+#[test]
+fn manifest_check_lists_findings_and_fails_on_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bad.json");
+    std::fs::write(
+        &path,
+        "{\n \"serverUrl\": \"https://x.example.com/\",\n \"platforms\": {\n  \"x\": {\"name\": \"y\", \"auth\": {\"type\": \"apiKey\"}, \"contactTypes\": [{\"id\": 1, \"name\": \"Lead\"}]}\n }\n}\n",
+    )
+    .unwrap();
+    let o = run(&["manifest", "check", path.to_str().unwrap()], "unused");
+    let (out, err) = text(&o);
+    assert!(
+        !o.status.success(),
+        "errors make the check fail, for manifest authors' CI"
+    );
+    assert!(
+        out.contains(":4:17: error[platform-name] platforms.x.name"),
+        "{out}"
+    );
+    assert!(
+        out.contains("error[contact-type-shape] platforms.x.contactTypes[0]"),
+        "{out}"
+    );
+    assert!(out.contains("warning[server-url]"), "{out}");
+    assert!(out.contains("3 errors, 2 warnings."), "{out}");
+    assert!(err.contains("3 errors found"), "{err}");
+
+    let o = run(
+        &["manifest", "check", path.to_str().unwrap(), "--json"],
+        "unused",
+    );
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let rules: Vec<&str> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["rule"].as_str().unwrap())
+        .collect();
+    assert!(
+        rules.contains(&"api-key-page") && rules.contains(&"platform-name"),
+        "{rules:?}"
+    );
+
+    for file in [
+        "bullhorn.json",
+        "clio.json",
+        "insightly.json",
+        "pipedrive.json",
+        "testCRM.json",
+    ] {
+        let p = shared().join("manifests").join(file);
+        let o = run(&["manifest", "check", p.to_str().unwrap()], "unused");
+        assert!(o.status.success(), "{file}: {}", text(&o).0);
+    }
+}
+
+#[test]
+fn a_closed_pipe_ends_quietly_instead_of_panicking() {
+    let path = shared().join("manifests/clio.json");
+    let mut child = Command::new(BIN)
+        .args(["manifest", path.to_str().unwrap()])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Close the reading end before the program writes, as `| head -0` would.
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "exit {:?}: {err}", out.status.code());
+    assert!(!err.contains("panicked"), "{err}");
+}

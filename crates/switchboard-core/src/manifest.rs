@@ -493,17 +493,22 @@ pub const FETCH_TIMEOUT: Duration = Duration::from_secs(15);
 /// Loads a manifest from wherever `source` points.
 #[tracing::instrument(skip_all, fields(source = %source.describe()))]
 pub async fn load(source: &ManifestSource) -> Result<LoadedManifest, ManifestError> {
-    let text = match source {
-        ManifestSource::Bundled => SANDBOX_MANIFEST.to_owned(),
-        ManifestSource::File(path) => read_file(path)?,
-        ManifestSource::Url(url) => fetch(url).await?,
-    };
+    let text = read_text(source).await?;
     let manifest = parse(&text)?;
     Ok(LoadedManifest {
         source: source.describe(),
         text,
         manifest,
     })
+}
+
+/// The manifest's text, unparsed (the checker reports invalid JSON itself, with its position).
+pub async fn read_text(source: &ManifestSource) -> Result<String, ManifestError> {
+    match source {
+        ManifestSource::Bundled => Ok(SANDBOX_MANIFEST.to_owned()),
+        ManifestSource::File(path) => read_file(path),
+        ManifestSource::Url(url) => fetch(url).await,
+    }
 }
 
 fn read_file(path: &Path) -> Result<String, ManifestError> {
