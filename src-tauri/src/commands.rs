@@ -132,7 +132,7 @@ pub async fn sign_in(
         .ok_or_else(|| UserError::new(ErrorCode::FlowOrder, "Enter the API key."))?;
     let called = client.api_key_login(&api_key, &hostname, &fields).await;
     let mut s = state.session.lock().await;
-    s.record(called.exchange);
+    let _ = s.record(called.exchange);
     let resp = called.result?;
     let token = client.jwt().ok_or_else(|| {
         UserError::new(ErrorCode::BadResponse, "The server gave no session token.")
@@ -158,7 +158,7 @@ pub async fn sign_out(state: State<'_, AppState>) -> Result<AppView> {
     };
     let called = client.unauthorize().await;
     let mut s = state.session.lock().await;
-    s.record(called.exchange);
+    let _ = s.record(called.exchange);
     state.keychain.delete(&account).map_err(keychain_error)?;
     s.signed_in = false;
     s.user_name = None;
@@ -183,7 +183,7 @@ pub async fn find_contact(state: State<'_, AppState>, phone: PhoneInput) -> Resu
         )
         .await;
     let mut s = state.session.lock().await;
-    s.record(called.exchange.clone());
+    let lints = s.record(called.exchange.clone());
     s.keep_refreshed(&state.keychain, called.refreshed_jwt);
     let (response, error, return_message) = match called.result {
         Ok(r) => {
@@ -201,6 +201,7 @@ pub async fn find_contact(state: State<'_, AppState>, phone: PhoneInput) -> Resu
         error,
         return_message,
         exchange: called.exchange,
+        lints,
     })
 }
 
@@ -241,7 +242,7 @@ async fn put_flow(
         .flat_map(|step| step.exchanges.iter().cloned())
         .collect();
     for e in new_exchanges {
-        s.record(e);
+        let _ = s.record(e);
     }
     let phone = phone.unwrap_or_else(|| PhoneView {
         expansions: Vec::new(),
@@ -358,7 +359,7 @@ pub async fn flow_auto(
 }
 
 #[tauri::command]
-pub async fn history(state: State<'_, AppState>) -> Result<Vec<Exchange>> {
+pub async fn history(state: State<'_, AppState>) -> Result<Vec<crate::state::Recorded>> {
     Ok(state.session.lock().await.history.clone())
 }
 

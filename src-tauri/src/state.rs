@@ -22,6 +22,15 @@ pub struct AppState {
     _sandbox: Option<Sandbox>,
 }
 
+/// One exchange in the history, with the connector lints it raised.
+#[derive(Debug, Clone, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Recorded {
+    #[serde(flatten)]
+    pub exchange: Exchange,
+    pub lints: Vec<switchboard_core::lint::Lint>,
+}
+
 pub struct Session {
     pub loaded: LoadedManifest,
     pub platform: String,
@@ -34,7 +43,7 @@ pub struct Session {
     pub keychain_problem: Option<String>,
     pub flow: Option<PlaceholderFlow>,
     pub flow_busy: bool,
-    pub history: Vec<Exchange>,
+    pub history: Vec<Recorded>,
 }
 
 impl AppState {
@@ -135,12 +144,24 @@ impl Session {
         Ok(())
     }
 
-    pub fn record(&mut self, exchange: Exchange) {
-        self.history.push(exchange);
+    /// Adds an exchange to the history with its lints, and returns the lints.
+    pub fn record(&mut self, exchange: Exchange) -> Vec<switchboard_core::lint::Lint> {
+        let platform = self
+            .loaded
+            .manifest
+            .platform(Some(&self.platform))
+            .ok()
+            .map(|(_, p)| p);
+        let lints = switchboard_core::lint::for_exchange(&exchange, platform);
+        self.history.push(Recorded {
+            exchange,
+            lints: lints.clone(),
+        });
         if self.history.len() > HISTORY_LIMIT {
             let extra = self.history.len() - HISTORY_LIMIT;
             self.history.drain(..extra);
         }
+        lints
     }
 
     /// Stores a renewed session token in place of the old one.

@@ -102,6 +102,8 @@ pub struct LookupView {
     pub error: Option<UserError>,
     pub return_message: Option<ReturnMessage>,
     pub exchange: Exchange,
+    /// Connector behaviour that breaks or changes what the real client shows.
+    pub lints: Vec<switchboard_core::lint::Lint>,
 }
 
 #[derive(Debug, Serialize)]

@@ -66,6 +66,7 @@ test("a lookup of a shared number lists both contacts as App Connect does", asyn
   assert.match(list, /Dorothy Vaughan\s+lead - 105/, "second line is '<type> - <id>'");
   assert.match(list, /Create new contact\.\.\./);
   assert.match(await text("lookup-contacts-warning"), /Multiple contacts found/);
+  await waitText("lints", "has no options for Dorothy Vaughan");
   await screenshot(browser, "lookup");
 });
 

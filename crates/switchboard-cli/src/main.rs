@@ -34,7 +34,7 @@ use switchboard_core::manifest::ManifestSource;
 use switchboard_core::phone;
 use switchboard_core::wire::{ContactInfo, CreateContactRequest, Direction};
 use switchboard_core::{ErrorCode, Sensitive, UserError};
-use switchboard_sandbox::{Sandbox, SandboxConfig, DEFAULT_API_KEY};
+use switchboard_sandbox::{Quirks, Sandbox, SandboxConfig, DEFAULT_API_KEY};
 
 use context::Context;
 
@@ -81,6 +81,9 @@ enum Command {
         /// The API key to accept.
         #[arg(long, default_value = DEFAULT_API_KEY)]
         api_key: String,
+        /// Behave like a broken connector, to see the lints fire (repeatable).
+        #[arg(long = "quirk", value_parser = Quirks::NAMES)]
+        quirks: Vec<String>,
     },
     /// Describe a manifest: platforms, auth type, contact types. `manifest check` lints it.
     #[command(args_conflicts_with_subcommands = true)]
@@ -200,7 +203,11 @@ fn main() -> ExitCode {
 async fn run(cli: Cli) -> Result<(), UserError> {
     let common = cli.common;
     match cli.command {
-        Command::Sandbox { port, api_key } => sandbox(port, api_key).await,
+        Command::Sandbox {
+            port,
+            api_key,
+            quirks,
+        } => sandbox(port, api_key, &quirks).await,
         Command::Manifest {
             action: Some(ManifestAction::Check { source }),
             ..
@@ -258,13 +265,10 @@ async fn run(cli: Cli) -> Result<(), UserError> {
                 .find_contact(&number.e164, &formats, number.is_extension)
                 .await;
             ctx.keep_refreshed(&called.refreshed_jwt)?;
+            let lints = switchboard_core::lint::for_exchange(&called.exchange, Some(&ctx.platform));
             let resp = called.result.map_err(UserError::from)?;
-            print::found(
-                &number,
-                &phone::expand(&number, &args.formats),
-                &resp,
-                common.json,
-            );
+            let expansions = phone::expand(&number, &args.formats);
+            print::found(&number, &expansions, &resp, &lints, common.json);
             Ok(())
         }
         Command::Create {
@@ -355,12 +359,17 @@ async fn run(cli: Cli) -> Result<(), UserError> {
     }
 }
 
-async fn sandbox(port: u16, api_key: String) -> Result<(), UserError> {
+async fn sandbox(port: u16, api_key: String, quirk_names: &[String]) -> Result<(), UserError> {
     let addr = SocketAddr::from(([127, 0, 0, 1], port));
+    let mut quirks = Quirks::default();
+    for q in quirk_names {
+        quirks.enable(q);
+    }
     let sb = Sandbox::start(
         addr,
         SandboxConfig {
             api_key,
+            quirks,
             ..SandboxConfig::default()
         },
     )

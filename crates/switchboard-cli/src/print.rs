@@ -3,6 +3,7 @@
 use serde::Serialize;
 use serde_json::{json, Value};
 use switchboard_core::check::{Finding, Severity};
+use switchboard_core::lint::{Lint, LintLevel};
 use switchboard_core::manifest::{AuthType, LoadedManifest};
 use switchboard_core::phone::{Expansion, ParsedNumber};
 use switchboard_core::wire::{CreateContactResponse, FindContactResponse, ReturnMessage};
@@ -119,11 +120,12 @@ pub fn found(
     number: &ParsedNumber,
     expansions: &[Expansion],
     resp: &FindContactResponse,
+    lints: &[Lint],
     as_json: bool,
 ) {
     if as_json {
         json(
-            &json!({"successful": resp.successful, "contact": resp.contact, "returnMessage": resp.return_message}),
+            &json!({"successful": resp.successful, "contact": resp.contact, "returnMessage": resp.return_message, "lints": lints}),
         );
         return;
     }
@@ -149,6 +151,14 @@ pub fn found(
     }
     print_warnings(resp);
     return_message(resp.return_message.as_ref());
+    for l in lints {
+        let level = match l.level {
+            LintLevel::Error => "error",
+            LintLevel::Warning => "warning",
+        };
+        let at = if l.at.is_empty() { "-" } else { &l.at };
+        out!("lint {level}[{}] {at}: {} ({})", l.rule, l.message, l.why);
+    }
 }
 
 /// The warnings the real client's log form shows above the contact dropdown.

@@ -7,6 +7,7 @@ pub mod client;
 pub mod error;
 pub mod flow;
 pub mod keychain;
+pub mod lint;
 pub mod manifest;
 pub mod oauth;
 pub mod phone;

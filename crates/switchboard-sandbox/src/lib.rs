@@ -20,6 +20,45 @@ pub const DEFAULT_API_KEY: &str = "demo";
 /// The platform name the bundled manifest uses.
 pub const PLATFORM: &str = "sandbox";
 
+/// Deliberate connector mistakes, to see how Switchboard's lints and the client react to them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Quirks {
+    /// findContact answers one contact object instead of a list.
+    pub contact_as_object: bool,
+    /// findContact never appends the "Create new contact..." row.
+    pub no_create_row: bool,
+    /// The create row's id is `new-contact` instead of `createNewContact`.
+    pub wrong_create_id: bool,
+    /// Messages use `messageType: "danger"`, which the client hides, and misspell `details`.
+    pub hidden_messages: bool,
+    /// findContact creates a contact for an unknown number (the seeds forbid it).
+    pub create_on_lookup: bool,
+}
+
+impl Quirks {
+    pub const NAMES: [&'static str; 5] = [
+        "contact-as-object",
+        "no-create-row",
+        "wrong-create-id",
+        "hidden-messages",
+        "create-on-lookup",
+    ];
+
+    /// Turns one on by its name in `NAMES`; false for an unknown name.
+    pub fn enable(&mut self, name: &str) -> bool {
+        let flag = match name {
+            "contact-as-object" => &mut self.contact_as_object,
+            "no-create-row" => &mut self.no_create_row,
+            "wrong-create-id" => &mut self.wrong_create_id,
+            "hidden-messages" => &mut self.hidden_messages,
+            "create-on-lookup" => &mut self.create_on_lookup,
+            _ => return false,
+        };
+        *flag = true;
+        true
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct SandboxConfig {
     pub api_key: String,
@@ -31,6 +70,7 @@ pub struct SandboxConfig {
     /// Signing key for session tokens; random per start unless given (tests mint tokens with it).
     pub jwt_secret: Option<Vec<u8>>,
     pub seeded: bool,
+    pub quirks: Quirks,
 }
 
 impl Default for SandboxConfig {
@@ -41,6 +81,7 @@ impl Default for SandboxConfig {
             renew_below_secs: 7 * 24 * 3600,
             jwt_secret: None,
             seeded: true,
+            quirks: Quirks::default(),
         }
     }
 }

@@ -305,11 +305,35 @@ async fn find_contact(
                 .map(|e| e.result),
         );
     }
-    let crm = state.crm();
+    let quirks = state.config.quirks;
+    let mut crm = state.crm();
+    if quirks.create_on_lookup && crm.find(&candidates).is_empty() {
+        crm.create(&format!("Auto {number}"), "contact", &number);
+    }
     let mut contacts: Vec<Value> = crm.find(&candidates).iter().map(|c| c.to_wire()).collect();
     let matched = contacts.len();
     drop(crm);
-    contacts.push(serde_json::to_value(ContactInfo::create_new_row()).unwrap_or(Value::Null));
+    if !quirks.no_create_row {
+        let mut row = serde_json::to_value(ContactInfo::create_new_row()).unwrap_or(Value::Null);
+        if quirks.wrong_create_id {
+            row["id"] = json!("new-contact");
+        }
+        contacts.push(row);
+    }
+    if quirks.contact_as_object && !contacts.is_empty() {
+        return reply(
+            json!({"successful": true, "contact": contacts[0]}),
+            s.renewed,
+        );
+    }
+    if quirks.hidden_messages {
+        let m = json!({"message": format!("Looked up {number}"), "messageType": "danger", "ttl": 3000,
+                       "detail": [{"title": "Lookup", "items": [{"id": "1", "type": "text", "text": "Matched by phone"}]}]});
+        return reply(
+            json!({"successful": true, "contact": contacts, "returnMessage": m}),
+            s.renewed,
+        );
+    }
     let mut body = json!({"successful": true, "contact": contacts});
     if matched == 0 {
         // The framework's default when the connector matched nothing and said nothing.

@@ -109,6 +109,14 @@ export interface FindContactResponse {
   contact: ContactInfo[];
 }
 
+export interface Lint {
+  level: "error" | "warning";
+  rule: string;
+  at: string;
+  message: string;
+  why: string;
+}
+
 export interface Exchange {
   method: string;
   url: string;
@@ -119,6 +127,8 @@ export interface Exchange {
   responseBody: string | null;
   elapsedMs: number;
   refreshedToken: boolean;
+  /** Present on history entries. */
+  lints?: Lint[];
 }
 
 export interface LookupView {
@@ -127,6 +137,7 @@ export interface LookupView {
   error: UserError | null;
   returnMessage: ReturnMessage | null;
   exchange: Exchange;
+  lints: Lint[];
 }
 
 export type Step = "lookup" | "create" | "log" | "verify";

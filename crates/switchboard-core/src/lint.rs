@@ -1,0 +1,415 @@
+//! Contract lints on live connector responses: shapes the lenient decoder would accept but that
+//! break, or quietly change, what the real App Connect client shows (SPEC §3, §6). Each finding
+//! says what is wrong and why it matters to a user of the client.
+
+use std::collections::BTreeSet;
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::manifest::Platform;
+use crate::wire::CREATE_NEW_CONTACT_ID;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum LintLevel {
+    Error,
+    Warning,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Lint {
+    pub level: LintLevel,
+    pub rule: &'static str,
+    /// Where in the response body, e.g. `contact[2].id`.
+    pub at: String,
+    pub message: String,
+    /// Why it matters in the real client.
+    pub why: String,
+}
+
+fn lint(
+    level: LintLevel,
+    rule: &'static str,
+    at: impl Into<String>,
+    message: impl Into<String>,
+    why: &str,
+) -> Lint {
+    Lint {
+        level,
+        rule,
+        at: at.into(),
+        message: message.into(),
+        why: why.to_owned(),
+    }
+}
+
+const RETURN_MESSAGE_KEYS: [&str; 4] = ["message", "messageType", "ttl", "details"];
+/// The real client's default filter shows only these.
+const SHOWN_TYPES: [&str; 3] = ["success", "warning", "error"];
+
+/// Checks a `returnMessage` object.
+pub fn return_message(rm: &Value, at: &str) -> Vec<Lint> {
+    let mut out = Vec::new();
+    let Some(obj) = rm.as_object() else {
+        if !rm.is_null() {
+            out.push(lint(
+                LintLevel::Error,
+                "return-message-shape",
+                at,
+                "returnMessage is not an object.",
+                "The client reads message, messageType and ttl from an object; nothing is shown.",
+            ));
+        }
+        return out;
+    };
+    for key in obj
+        .keys()
+        .filter(|k| !RETURN_MESSAGE_KEYS.contains(&k.as_str()))
+    {
+        let hint = RETURN_MESSAGE_KEYS
+            .iter()
+            .find(|known| strsim_close(key, known))
+            .map(|k| format!(" Did you mean \"{k}\"?"))
+            .unwrap_or_default();
+        out.push(lint(
+            LintLevel::Warning,
+            "return-message-key",
+            format!("{at}.{key}"),
+            format!("Unknown key \"{key}\" in returnMessage.{hint}"),
+            "The client ignores it, so whatever it carries is never shown.",
+        ));
+    }
+    match obj.get("messageType").and_then(Value::as_str) {
+        Some(t) if SHOWN_TYPES.contains(&t) => {}
+        Some(t) => out.push(lint(LintLevel::Warning, "message-type-hidden", format!("{at}.messageType"), format!("messageType \"{t}\" is hidden by the real client's default filter."), "Users never see the message; use success, warning or error.")),
+        None if obj.get("message").is_some() => out.push(lint(LintLevel::Warning, "message-type-hidden", at, "returnMessage has no messageType.", "The real client's default filter shows only success, warning and error; this message is never seen.")),
+        None => {}
+    }
+    if let Some(ttl) = obj.get("ttl") {
+        if !ttl.is_u64() {
+            out.push(lint(
+                LintLevel::Warning,
+                "ttl",
+                format!("{at}.ttl"),
+                format!("ttl {ttl} is not a whole number of milliseconds."),
+                "The toast's lifetime becomes unpredictable.",
+            ));
+        }
+    }
+    out
+}
+
+/// Edit distance of at most 2, for "did you mean".
+fn strsim_close(a: &str, b: &str) -> bool {
+    let (a, b): (Vec<char>, Vec<char>) = (
+        a.to_lowercase().chars().collect(),
+        b.to_lowercase().chars().collect(),
+    );
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.iter().enumerate() {
+        let mut cur = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let sub = prev[j] + usize::from(ca != cb);
+            cur.push(sub.min(prev[j + 1] + 1).min(cur[j] + 1));
+        }
+        prev = cur;
+    }
+    prev[b.len()] <= 2
+}
+
+/// Checks a `GET /contact` body against the contract and the manifest's call-log fields.
+pub fn find_contact(body: &Value, platform: Option<&Platform>) -> Vec<Lint> {
+    let mut out = Vec::new();
+    if let Some(rm) = body.get("returnMessage") {
+        out.extend(return_message(rm, "returnMessage"));
+    }
+    let successful = body.get("successful") == Some(&Value::Bool(true));
+    let contacts = match body.get("contact") {
+        Some(Value::Array(items)) => items.as_slice(),
+        Some(Value::Object(_)) => {
+            out.push(lint(LintLevel::Error, "contact-not-array", "contact", "contact is a single object; findContact must answer a list.", "The client iterates the list; an object shows no contacts (connectors return matchedContactInfo as an array)."));
+            return out;
+        }
+        Some(Value::Null) | None if !successful => return out,
+        Some(other) => {
+            out.push(lint(
+                LintLevel::Error,
+                "contact-not-array",
+                "contact",
+                format!("contact is {other}, not a list."),
+                "The client cannot list any contact.",
+            ));
+            return out;
+        }
+        None => {
+            out.push(lint(
+                LintLevel::Error,
+                "contact-not-array",
+                "contact",
+                "A successful answer has no contact list.",
+                "The client's log form cannot open.",
+            ));
+            return out;
+        }
+    };
+    let mut has_create_row = false;
+    let mut real = 0;
+    let mut ids = BTreeSet::new();
+    for (i, c) in contacts.iter().enumerate() {
+        let at = format!("contact[{i}]");
+        let id = match c.get("id") {
+            Some(Value::String(s)) if !s.is_empty() => Some(s.clone()),
+            Some(Value::Number(n)) => Some(n.to_string()),
+            _ => None,
+        };
+        let name = c.get("name").and_then(Value::as_str).unwrap_or("");
+        let looks_like_create = c.get("isNewContact") == Some(&Value::Bool(true))
+            || name.to_lowercase().starts_with("create new contact");
+        if id.as_deref() == Some(CREATE_NEW_CONTACT_ID) {
+            has_create_row = true;
+            continue;
+        }
+        if looks_like_create {
+            out.push(lint(LintLevel::Error, "create-row-id", format!("{at}.id"), format!("A \"Create new contact...\" row has id {}; it must be exactly \"createNewContact\".", c.get("id").map_or("missing".to_owned(), ToString::to_string)), "The client recognises the create choice by that id; with another one it logs the call against a contact that does not exist."));
+            has_create_row = true;
+            continue;
+        }
+        real += 1;
+        match &id {
+            None => out.push(lint(
+                LintLevel::Error,
+                "contact-id",
+                &at,
+                "A contact has no id.",
+                "The call cannot be logged against it.",
+            )),
+            Some(i) if !ids.insert(i.clone()) => out.push(lint(
+                LintLevel::Warning,
+                "contact-id",
+                format!("{at}.id"),
+                format!("Contact id {i} appears twice."),
+                "The dropdown shows two entries that log to the same record.",
+            )),
+            Some(_) => {}
+        }
+        if name.trim().is_empty() {
+            out.push(lint(LintLevel::Error, "contact-name", &at, "A contact has no name.", "The dropdown shows an empty entry and the activity title reads \"Inbound Call from \"."));
+        }
+        if let Some(p) = platform {
+            out.extend(additional_info(c, &at, name, p));
+        }
+    }
+    if successful && real == 0 && !has_create_row {
+        out.push(lint(LintLevel::Error, "empty-without-create-row", "contact", "successful is true with no contacts and no \"Create new contact...\" row.", "The real client's log form cannot open: the user can neither pick a contact nor create one."));
+    }
+    out
+}
+
+/// `additionalInfo` keys must name call-log fields; contact-dependent selections need options.
+fn additional_info(c: &Value, at: &str, name: &str, p: &Platform) -> Vec<Lint> {
+    let mut out = Vec::new();
+    let fields = p.call_log_fields();
+    let info = c.get("additionalInfo").and_then(Value::as_object);
+    if let Some(info) = info {
+        for key in info.keys() {
+            if !fields.iter().any(|f| &f.key == key) {
+                out.push(lint(LintLevel::Warning, "additional-info-key", format!("{at}.additionalInfo.{key}"), format!("additionalInfo.{key} matches no call-log field of the manifest."), "The client never shows it; check the field's const in page.callLog.additionalFields."));
+            }
+        }
+    }
+    for f in fields
+        .iter()
+        .filter(|f| f.contact_dependent && f.kind.as_deref() == Some("selection"))
+    {
+        let options = info.and_then(|i| i.get(&f.key));
+        let empty = match options {
+            None => true,
+            Some(Value::Array(a)) => a.is_empty(),
+            Some(_) => false,
+        };
+        if empty {
+            let title = f.title.as_deref().unwrap_or(&f.key);
+            out.push(lint(
+                LintLevel::Warning,
+                "field-without-options",
+                format!("{at}.additionalInfo"),
+                format!("\"{title}\" has no options for {name}."),
+                "The client hides the field for this contact, so the user cannot choose one.",
+            ));
+        }
+    }
+    out
+}
+
+/// Checks a `POST /contact` body.
+pub fn create_contact(body: &Value) -> Vec<Lint> {
+    let mut out = Vec::new();
+    if let Some(rm) = body.get("returnMessage") {
+        out.extend(return_message(rm, "returnMessage"));
+    }
+    if body.get("successful") != Some(&Value::Bool(true)) {
+        return out;
+    }
+    match body.get("contact") {
+        Some(Value::Object(c)) => {
+            if !matches!(c.get("id"), Some(Value::String(s)) if !s.is_empty())
+                && !matches!(c.get("id"), Some(Value::Number(_)))
+            {
+                out.push(lint(
+                    LintLevel::Error,
+                    "created-contact-id",
+                    "contact.id",
+                    "The created contact has no id.",
+                    "The client logs the call with this id; without one nothing is logged.",
+                ));
+            }
+        }
+        Some(Value::Array(_)) => out.push(lint(
+            LintLevel::Error,
+            "created-contact-shape",
+            "contact",
+            "createContact answered a list; it must answer one contact object.",
+            "The client reads contact.id of an object; the log step gets no id.",
+        )),
+        _ => out.push(lint(
+            LintLevel::Error,
+            "created-contact-shape",
+            "contact",
+            "successful is true but there is no contact object.",
+            "The client cannot log the call against the new contact.",
+        )),
+    }
+    out
+}
+
+/// The lints that apply to one recorded exchange, chosen by its route.
+pub fn for_exchange(exchange: &crate::client::Exchange, platform: Option<&Platform>) -> Vec<Lint> {
+    let Some(body) = exchange
+        .response_body
+        .as_deref()
+        .and_then(|b| serde_json::from_str::<Value>(b).ok())
+    else {
+        return Vec::new();
+    };
+    let path = url::Url::parse(&exchange.url)
+        .map(|u| u.path().to_owned())
+        .unwrap_or_default();
+    match (exchange.method.as_str(), path.as_str()) {
+        ("GET", "/contact") => find_contact(&body, platform),
+        ("POST", "/contact") => create_contact(&body),
+        _ => body
+            .get("returnMessage")
+            .map(|rm| return_message(rm, "returnMessage"))
+            .unwrap_or_default(),
+    }
+}
+
+/// findContact must never create: compares the CRM's contact count around a lookup.
+pub fn lookup_created(before: usize, after: usize) -> Option<Lint> {
+    (after > before).then(|| lint(LintLevel::Error, "find-created", "", format!("The lookup made the CRM's contact count grow from {before} to {after}."), "findContact must never create contacts; the client creates placeholders only when a call is logged."))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn rules(l: &[Lint]) -> Vec<&str> {
+        l.iter().map(|x| x.rule).collect()
+    }
+
+    #[test]
+    fn a_good_answer_has_no_findings() {
+        let body = json!({"successful": true, "contact": [
+            {"id": "1", "name": "Ada", "type": "contact"},
+            {"id": "createNewContact", "name": "Create new contact...", "isNewContact": true, "additionalInfo": null}
+        ], "returnMessage": {"message": "ok", "messageType": "success", "ttl": 3000}});
+        assert_eq!(find_contact(&body, None), vec![]);
+    }
+
+    #[test]
+    fn shape_problems() {
+        assert_eq!(
+            rules(&find_contact(
+                &json!({"successful": true, "contact": {"id": "1", "name": "A"}}),
+                None
+            )),
+            ["contact-not-array"]
+        );
+        assert_eq!(
+            rules(&find_contact(
+                &json!({"successful": true, "contact": [{"name": "A"}, {"id": 2}]}),
+                None
+            )),
+            ["contact-id", "contact-name"]
+        );
+        assert_eq!(
+            rules(&find_contact(
+                &json!({"successful": true, "contact": []}),
+                None
+            )),
+            ["empty-without-create-row"]
+        );
+        assert_eq!(
+            rules(&find_contact(
+                &json!({"successful": true, "contact": [{"id": "new", "name": "Create new contact...", "isNewContact": true}]}),
+                None
+            )),
+            ["create-row-id"]
+        );
+        assert!(find_contact(&json!({"successful": false, "returnMessage": {"message": "no", "messageType": "warning"}}), None).is_empty());
+    }
+
+    #[test]
+    fn return_message_problems() {
+        let l = return_message(
+            &json!({"message": "m", "messageType": "danger", "detail": []}),
+            "returnMessage",
+        );
+        assert_eq!(rules(&l), ["return-message-key", "message-type-hidden"]);
+        assert!(
+            l[0].message.contains("Did you mean \"details\"?"),
+            "{}",
+            l[0].message
+        );
+        assert_eq!(
+            rules(&return_message(&json!({"message": "m"}), "rm")),
+            ["message-type-hidden"]
+        );
+        assert_eq!(
+            rules(&return_message(
+                &json!({"message": "m", "messageType": "info"}),
+                "rm"
+            )),
+            ["message-type-hidden"]
+        );
+    }
+
+    #[test]
+    fn create_answers() {
+        assert!(
+            create_contact(&json!({"successful": true, "contact": {"id": "9", "name": "N"}}))
+                .is_empty()
+        );
+        assert_eq!(
+            rules(&create_contact(
+                &json!({"successful": true, "contact": [{"id": "9"}]})
+            )),
+            ["created-contact-shape"]
+        );
+        assert_eq!(
+            rules(&create_contact(
+                &json!({"successful": true, "contact": {"name": "N"}})
+            )),
+            ["created-contact-id"]
+        );
+    }
+
+    #[test]
+    fn counting() {
+        assert!(lookup_created(12, 12).is_none());
+        assert_eq!(lookup_created(12, 13).unwrap().rule, "find-created");
+    }
+}
