@@ -365,7 +365,9 @@ pub async fn history(state: State<'_, AppState>) -> Result<Vec<crate::state::Rec
 
 #[tauri::command]
 pub async fn clear_history(state: State<'_, AppState>) -> Result<()> {
-    state.session.lock().await.history.clear();
+    let mut s = state.session.lock().await;
+    s.history.clear();
+    s.save_history();
     Ok(())
 }
 

@@ -35,6 +35,18 @@ pub fn run() {
     let result = tauri::Builder::default()
         .plugin(tauri_plugin_dialog::init())
         .manage(state)
+        .setup(|app| {
+            use tauri::Manager;
+            // The inspector's history lives in the app's data dir and survives restarts.
+            if let Ok(dir) = app.path().app_data_dir() {
+                let state = app.state::<AppState>();
+                let mut session = tauri::async_runtime::block_on(state.session.lock());
+                if let Some(problem) = session.open_history(dir.join("history.json")) {
+                    tracing::warn!("{problem}");
+                }
+            }
+            Ok(())
+        })
         .invoke_handler(tauri::generate_handler![
             commands::app_view,
             commands::open_manifest,

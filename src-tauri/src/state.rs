@@ -22,13 +22,14 @@ pub struct AppState {
     _sandbox: Option<Sandbox>,
 }
 
-/// One exchange in the history, with the connector lints it raised.
+/// One exchange in the history, with the connector lints it raised and a redacted curl command.
 #[derive(Debug, Clone, serde::Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Recorded {
     #[serde(flatten)]
     pub exchange: Exchange,
     pub lints: Vec<switchboard_core::lint::Lint>,
+    pub curl: String,
 }
 
 pub struct Session {
@@ -44,6 +45,8 @@ pub struct Session {
     pub flow: Option<PlaceholderFlow>,
     pub flow_busy: bool,
     pub history: Vec<Recorded>,
+    /// Where the history persists (the app's data dir); none until the app has started.
+    pub history_path: Option<std::path::PathBuf>,
 }
 
 impl AppState {
@@ -83,6 +86,7 @@ impl AppState {
                 flow: None,
                 flow_busy: false,
                 history: Vec::new(),
+                history_path: None,
             }),
             _sandbox: sandbox,
         }
@@ -144,24 +148,53 @@ impl Session {
         Ok(())
     }
 
-    /// Adds an exchange to the history with its lints, and returns the lints.
-    pub fn record(&mut self, exchange: Exchange) -> Vec<switchboard_core::lint::Lint> {
+    fn recorded(&self, exchange: Exchange) -> Recorded {
         let platform = self
             .loaded
             .manifest
             .platform(Some(&self.platform))
             .ok()
             .map(|(_, p)| p);
-        let lints = switchboard_core::lint::for_exchange(&exchange, platform);
-        self.history.push(Recorded {
+        Recorded {
+            lints: switchboard_core::lint::for_exchange(&exchange, platform),
+            curl: exchange.to_curl(),
             exchange,
-            lints: lints.clone(),
-        });
+        }
+    }
+
+    /// Adds an exchange to the history (and its file) with its lints, and returns the lints.
+    pub fn record(&mut self, exchange: Exchange) -> Vec<switchboard_core::lint::Lint> {
+        let recorded = self.recorded(exchange);
+        let lints = recorded.lints.clone();
+        self.history.push(recorded);
         if self.history.len() > HISTORY_LIMIT {
             let extra = self.history.len() - HISTORY_LIMIT;
             self.history.drain(..extra);
         }
+        self.save_history();
         lints
+    }
+
+    pub fn save_history(&self) {
+        if let Some(path) = &self.history_path {
+            let exchanges: Vec<&Exchange> = self.history.iter().map(|r| &r.exchange).collect();
+            if let Err(e) = switchboard_core::store::save(path, &exchanges) {
+                tracing::warn!("{e}");
+            }
+        }
+    }
+
+    /// Loads the history kept by earlier runs. Exchanges are stored redacted; lints are recomputed.
+    pub fn open_history(&mut self, path: std::path::PathBuf) -> Option<String> {
+        let problem = match switchboard_core::store::load::<Exchange>(&path) {
+            Ok(list) => {
+                self.history = list.into_iter().map(|e| self.recorded(e)).collect();
+                None
+            }
+            Err(e) => Some(e.to_string()),
+        };
+        self.history_path = Some(path);
+        problem
     }
 
     /// Stores a renewed session token in place of the old one.

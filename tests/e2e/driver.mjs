@@ -39,7 +39,7 @@ export async function openApp() {
       return await remote({
         hostname: "127.0.0.1",
         port,
-        logLevel: "error",
+        logLevel: "silent", // the first attempts fail by design while WebKitWebDriver starts
         connectionRetryCount: 0,
         capabilities: {
           "wdio:enforceWebDriverClassic": true,

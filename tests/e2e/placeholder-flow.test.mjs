@@ -2,6 +2,8 @@
 // the manual create-placeholder flow (lookup → name + type → create → log → verify), with a
 // screenshot of each step under target/e2e-artifacts/.
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { byTestId, openApp, screenshot, startDriver, stopDriver } from "./driver.mjs";
 
@@ -113,4 +115,27 @@ test("the inspector lists every request with secrets redacted", async () => {
   const source = await browser.getPageSource();
   assert.doesNotMatch(source, /eyJ[\w-]{10,}\.[\w-]+/, "no session token anywhere in the window");
   await screenshot(browser, "inspector");
+});
+
+test("the history survives a restart, holds no secrets, and copies as redacted curl", async () => {
+  const file = join(process.env.XDG_DATA_HOME, "dev.switchboard.app", "history.json");
+  const stored = readFileSync(file, "utf8");
+  assert.ok(JSON.parse(stored).length >= 7, "every exchange of the session is on disk");
+  assert.doesNotMatch(stored, /eyJ[\w-]{10,}\./, "no session token in the history file");
+  assert.doesNotMatch(stored, /"apiKey"\s*:\s*"demo"/, "no API key in the history file");
+
+  await browser.deleteSession();
+  browser = await openApp();
+  await (await byTestId(browser, "nav-inspector")).click();
+  const inspector = await byTestId(browser, "inspector");
+  await inspector.waitUntil(async () => (await inspector.$$('[data-testid="exchange-row"]')).length >= 7, {
+    timeout: 10000,
+    timeoutMsg: "the restarted app lists the earlier session's exchanges",
+  });
+  const rows = await inspector.$$('[data-testid="exchange-row"]');
+  await rows[rows.length - 1].click(); // the oldest: the sign-in
+  const curl = await (await byTestId(browser, "curl")).getProperty("textContent");
+  assert.match(curl, /^curl -X POST 'http:\/\/127\.0\.0\.1:\d+\/apiKeyLogin'/);
+  assert.match(curl, /"apiKey": "<redacted>"/, "the copied command keeps the redaction");
+  await screenshot(browser, "history-after-restart");
 });

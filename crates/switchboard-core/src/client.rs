@@ -29,7 +29,7 @@ pub const MAX_SESSION_IDS: usize = 5;
 const MAX_RECORDED_BODY: usize = 256 * 1024;
 
 /// One request and its response, redacted, as the inspector shows it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Exchange {
     pub method: String,
@@ -44,6 +44,33 @@ pub struct Exchange {
     pub elapsed_ms: u64,
     /// True when the server sent a renewed session token (`x-refreshed-jwt-token`).
     pub refreshed_token: bool,
+}
+
+/// Quotes a word for a POSIX shell.
+fn shell_quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "'\\''"))
+}
+
+impl Exchange {
+    /// The request as a curl command, with the same redactions as the record (secrets stay
+    /// `<redacted>`, so the command is safe to paste into a ticket; put the token back to run it).
+    pub fn to_curl(&self) -> String {
+        let mut parts = vec![
+            "curl".to_owned(),
+            "-X".to_owned(),
+            self.method.clone(),
+            shell_quote(&self.url),
+        ];
+        for (k, v) in &self.request_headers {
+            parts.push("-H".to_owned());
+            parts.push(shell_quote(&format!("{k}: {v}")));
+        }
+        if let Some(body) = &self.request_body {
+            parts.push("--data-raw".to_owned());
+            parts.push(shell_quote(body));
+        }
+        parts.join(" ")
+    }
 }
 
 /// A finished call: what went over the wire, and what it meant.
@@ -711,6 +738,25 @@ mod tests {
         let e = decode::<Value>(raw(200, "<html>oops</html>")).unwrap_err();
         assert!(matches!(e, ClientError::BadResponse { .. }));
         assert!(e.to_string().contains("inspector"));
+    }
+
+    #[test]
+    fn curl_keeps_the_redactions_and_quotes_for_the_shell() {
+        let ex = Exchange {
+            method: "POST".into(),
+            url: "http://127.0.0.1:1/contact?jwtToken=<redacted>".into(),
+            request_headers: vec![("authorization".into(), "<redacted>".into())],
+            request_body: Some(r#"{"newContactName": "O'Brien"}"#.into()),
+            status: Some(200),
+            response_headers: Vec::new(),
+            response_body: None,
+            elapsed_ms: 1,
+            refreshed_token: false,
+        };
+        assert_eq!(
+            ex.to_curl(),
+            r#"curl -X POST 'http://127.0.0.1:1/contact?jwtToken=<redacted>' -H 'authorization: <redacted>' --data-raw '{"newContactName": "O'\''Brien"}'"#
+        );
     }
 
     #[test]

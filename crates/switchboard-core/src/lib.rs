@@ -13,6 +13,7 @@ pub mod oauth;
 pub mod phone;
 pub mod redact;
 pub mod sensitive;
+pub mod store;
 pub mod wire;
 
 pub use error::{ErrorCode, UserError};

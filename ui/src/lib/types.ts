@@ -129,6 +129,8 @@ export interface Exchange {
   refreshedToken: boolean;
   /** Present on history entries. */
   lints?: Lint[];
+  /** The request as a redacted curl command; present on history entries. */
+  curl?: string;
 }
 
 export interface LookupView {
