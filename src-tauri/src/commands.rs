@@ -5,9 +5,10 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 use switchboard_core::client::Exchange;
 use switchboard_core::flow::{AutoSettings, PlaceholderFlow, SimulatedCall};
+use switchboard_core::forms::{self, LogForm};
 use switchboard_core::keychain::SecretStore;
 use switchboard_core::phone;
-use switchboard_core::wire::Direction;
+use switchboard_core::wire::{ContactInfo, Direction};
 use switchboard_core::{ErrorCode, Sensitive, UserError};
 use tauri::State;
 
@@ -356,6 +357,44 @@ pub async fn flow_auto(
         .err()
         .map(UserError::from);
     put_flow(&state, flow, error, 0, Some(view)).await
+}
+
+/// The call-log form the client would show for sample contacts: a preview with no server.
+#[tauri::command]
+pub async fn preview_log_form(
+    state: State<'_, AppState>,
+    selected: Option<String>,
+    direction: Direction,
+) -> Result<LogForm> {
+    let s = state.session.lock().await;
+    let (name, platform) = s.loaded.manifest.platform(Some(&s.platform))?;
+    let contacts = forms::sample_contacts(platform);
+    Ok(forms::log_form(
+        name,
+        platform,
+        &contacts,
+        selected.as_deref(),
+        direction,
+    ))
+}
+
+/// The call-log form the client would show for a real lookup result.
+#[tauri::command]
+pub async fn log_form(
+    state: State<'_, AppState>,
+    contacts: Vec<ContactInfo>,
+    selected: Option<String>,
+    direction: Direction,
+) -> Result<LogForm> {
+    let s = state.session.lock().await;
+    let (name, platform) = s.loaded.manifest.platform(Some(&s.platform))?;
+    Ok(forms::log_form(
+        name,
+        platform,
+        &contacts,
+        selected.as_deref(),
+        direction,
+    ))
 }
 
 #[tauri::command]

@@ -61,6 +61,8 @@ pub fn run() {
             commands::flow_log,
             commands::flow_verify,
             commands::flow_auto,
+            commands::preview_log_form,
+            commands::log_form,
             commands::history,
             commands::clear_history,
         ])

@@ -45,6 +45,18 @@ test("the app opens on the bundled sandbox manifest with its contact types", asy
   const labels = [];
   for (const o of options) labels.push(await o.getText());
   assert.deepEqual(labels, ["Contact", "Lead", "Company"], "the dropdown is built from contactTypes");
+  // The call-log form previewed from the manifest alone, with sample contacts.
+  await waitText("preview-log-form", "Save to Sandbox CRM");
+  await waitText("preview-log-form-warning", "Multiple contacts found");
+  await waitText("preview-log-form", "Sample Deal A");
+  await waitText("preview-log-form-subject", "");
+  const subject = await (await byTestId(browser, "preview-log-form-subject")).getValue();
+  assert.equal(subject, "Inbound Call from Ada Sample");
+  const rows = await (await byTestId(browser, "preview-log-form")).$$("li button");
+  await rows[rows.length - 1].click(); // "Create new contact..."
+  const typeSelect = await byTestId(browser, "preview-log-form-contact-type");
+  await typeSelect.waitForExist({ timeout: 5000, timeoutMsg: "choosing the create row shows the Contact type dropdown" });
+  assert.equal((await typeSelect.$$("option")).length, 3);
   await screenshot(browser, "manifest");
 });
 
@@ -69,6 +81,7 @@ test("a lookup of a shared number lists both contacts as App Connect does", asyn
   assert.match(list, /Create new contact\.\.\./);
   assert.match(await text("lookup-contacts-warning"), /Multiple contacts found/);
   await waitText("lints", "has no options for Dorothy Vaughan");
+  await waitText("lookup-log-form", "Trajectory audit"); // Katherine's deal, in the Deal dropdown
   await screenshot(browser, "lookup");
 });
 

@@ -6,6 +6,7 @@ pub mod check;
 pub mod client;
 pub mod error;
 pub mod flow;
+pub mod forms;
 pub mod keychain;
 pub mod lint;
 pub mod manifest;

@@ -286,6 +286,9 @@ pub struct AdditionalField {
     pub pattern: Option<String>,
     #[serde(default, deserialize_with = "lenient")]
     pub description: Option<String>,
+    /// `false` removes the "None" option the client otherwise appends to a selection.
+    #[serde(default, deserialize_with = "lenient")]
+    pub include_none_option: Option<bool>,
     /// Static options some manifests give a non-contact-dependent selection.
     #[serde(default, deserialize_with = "lenient_list")]
     pub options: Vec<FieldOption>,

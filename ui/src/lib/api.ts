@@ -3,7 +3,10 @@ import { invoke } from "@tauri-apps/api/core";
 import type {
   AppView,
   CallInput,
+  ContactInfo,
+  Direction,
   Exchange,
+  LogForm,
   FlowView,
   LookupView,
   PhoneInput,
@@ -38,6 +41,10 @@ export const api = {
   flowVerify: () => invoke<FlowView>("flow_verify"),
   flowAuto: (phone: PhoneInput, settings: { prefix: string; contactType: string | null }, call: CallInput) =>
     invoke<FlowView>("flow_auto", { phone, settings, call }),
+  previewLogForm: (selected: string | null, direction: Direction) =>
+    invoke<LogForm>("preview_log_form", { selected, direction }),
+  logForm: (contacts: ContactInfo[], selected: string | null, direction: Direction) =>
+    invoke<LogForm>("log_form", { contacts, selected, direction }),
   history: () => invoke<Exchange[]>("history"),
   clearHistory: () => invoke<void>("clear_history"),
 };

@@ -201,3 +201,24 @@ export interface PhoneInput {
   region: string | null;
   formats: string[];
 }
+
+export interface OptionItem {
+  value: unknown;
+  title: string;
+}
+
+export type FieldModel =
+  | { kind: "selection"; key: string; title: string; required: boolean; options: OptionItem[]; source: "contact" | "manifest" | "accountData" }
+  | { kind: "checkbox"; key: string; title: string; default: boolean }
+  | { kind: "input"; key: string; title: string; required: boolean; pattern: string | null; description: string | null }
+  | { kind: "warning"; key: string; title: string; text: string };
+
+export interface LogForm {
+  title: string;
+  contacts: { id: string; title: string; subtitle: string | null; isCreateRow: boolean }[];
+  selected: string | null;
+  warning: string | null;
+  newContact: { contactTypes: OptionItem[]; fields: FieldModel[] } | null;
+  fields: FieldModel[];
+  subject: string;
+}
