@@ -6,7 +6,7 @@ mod commands;
 mod state;
 mod views;
 
-use switchboard_sandbox::{Sandbox, SandboxConfig};
+use switchboard_sandbox::{Quirks, Sandbox, SandboxConfig};
 
 pub use state::AppState;
 
@@ -19,9 +19,28 @@ pub fn run() {
         )
         .init();
 
+    // SWITCHBOARD_SANDBOX_QUIRKS=wrong-create-id,hidden-messages makes the in-app sandbox a broken
+    // connector, to show what the lints catch.
+    let mut quirks = Quirks::default();
+    for name in std::env::var("SWITCHBOARD_SANDBOX_QUIRKS")
+        .unwrap_or_default()
+        .split(',')
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+    {
+        if !quirks.enable(name) {
+            tracing::warn!(
+                "unknown sandbox quirk {name:?}; known: {}",
+                Quirks::NAMES.join(", ")
+            );
+        }
+    }
     let sandbox = tauri::async_runtime::block_on(Sandbox::start(
         ([127, 0, 0, 1], 0).into(),
-        SandboxConfig::default(),
+        SandboxConfig {
+            quirks,
+            ..SandboxConfig::default()
+        },
     ));
     let sandbox = match sandbox {
         Ok(s) => Some(s),

@@ -92,6 +92,12 @@ test("the manual placeholder flow creates, logs and verifies", async () => {
   await (await byTestId(browser, "flow-lookup")).click();
   await waitStep("lookup");
   await waitText("flow-contact-list-warning", "No contact found. Enter a name");
+  // The connector's returnMessage as a toast, with its details expandable.
+  const toastEl = await browser.$('[data-testid="toast"][data-kind="warning"]');
+  await toastEl.waitForExist({ timeout: 5000, timeoutMsg: "the 'Contact not found' warning is shown" });
+  assert.match(await toastEl.getText(), /Contact not found/);
+  await (await toastEl.$("button=Details")).click();
+  assert.match(await (await toastEl.$('[data-testid="toast-details"]')).getText(), /\+12025550199 could not be found/);
   await screenshot(browser, "no-match");
 
   await (await byTestId(browser, "new-contact-name")).setValue("Jane Placeholder");
