@@ -176,6 +176,7 @@ pub async fn parse_phone(phone: PhoneInput) -> Result<PhoneView> {
 pub async fn find_contact(state: State<'_, AppState>, phone: PhoneInput) -> Result<LookupView> {
     let view = phone.view()?;
     let client = state.session.lock().await.client.clone();
+    let before = state.sandbox_count(client.server_url());
     let called = client
         .find_contact(
             &view.number.e164,
@@ -183,8 +184,12 @@ pub async fn find_contact(state: State<'_, AppState>, phone: PhoneInput) -> Resu
             view.number.is_extension,
         )
         .await;
+    let after = state.sandbox_count(client.server_url());
     let mut s = state.session.lock().await;
-    let lints = s.record(called.exchange.clone());
+    let mut lints = s.record(called.exchange.clone());
+    if let (Some(b), Some(a)) = (before, after) {
+        lints.extend(switchboard_core::lint::lookup_created(b, a));
+    }
     s.keep_refreshed(&state.keychain, called.refreshed_jwt);
     let (response, error, return_message) = match called.result {
         Ok(r) => {

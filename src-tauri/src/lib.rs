@@ -5,6 +5,7 @@
 mod commands;
 mod state;
 mod views;
+mod watch;
 
 use switchboard_sandbox::{Quirks, Sandbox, SandboxConfig};
 
@@ -64,6 +65,7 @@ pub fn run() {
                     tracing::warn!("{problem}");
                 }
             }
+            watch::manifest_file(app.handle().clone());
             Ok(())
         })
         .invoke_handler(tauri::generate_handler![

@@ -18,8 +18,8 @@ pub struct AppState {
     pub keychain: Keychain,
     pub sandbox_url: Option<String>,
     pub session: Mutex<Session>,
-    /// Kept so the sandbox lives as long as the app.
-    _sandbox: Option<Sandbox>,
+    /// The in-app sandbox; it lives as long as the app.
+    pub sandbox: Option<Sandbox>,
 }
 
 /// One exchange in the history, with the connector lints it raised and a redacted curl command.
@@ -50,6 +50,13 @@ pub struct Session {
 }
 
 impl AppState {
+    /// The in-app sandbox's contact count, when the client is talking to it (to catch a
+    /// findContact that creates).
+    pub fn sandbox_count(&self, server: &str) -> Option<usize> {
+        let sb = self.sandbox.as_ref()?;
+        (server.trim_end_matches('/') == sb.url()).then(|| sb.contact_count())
+    }
+
     pub fn new(sandbox: Option<Sandbox>) -> Self {
         let service = std::env::var("SWITCHBOARD_KEYCHAIN_SERVICE")
             .unwrap_or_else(|_| keychain::SERVICE.to_owned());
@@ -88,7 +95,7 @@ impl AppState {
                 history: Vec::new(),
                 history_path: None,
             }),
-            _sandbox: sandbox,
+            sandbox,
         }
     }
 }

@@ -10,7 +10,7 @@ use switchboard_core::UserError;
 
 use crate::state::Session;
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AppView {
     pub manifest: ManifestView,
@@ -22,7 +22,7 @@ pub struct AppView {
     pub keychain_problem: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ManifestView {
     pub source: String,
@@ -31,7 +31,7 @@ pub struct ManifestView {
     pub platforms: Vec<String>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PlatformView {
     pub name: String,
@@ -44,14 +44,14 @@ pub struct PlatformView {
     pub new_contact_fields: Vec<AdditionalField>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ContactTypeView {
     pub display: String,
     pub value: String,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct LoginPageView {
     pub title: Option<String>,
@@ -59,7 +59,7 @@ pub struct LoginPageView {
     pub fields: Vec<LoginFieldView>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct LoginFieldView {
     pub key: String,
@@ -72,7 +72,7 @@ pub struct LoginFieldView {
     pub hidden: bool,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SessionView {
     pub signed_in: bool,

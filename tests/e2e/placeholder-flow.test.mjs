@@ -2,8 +2,8 @@
 // the manual create-placeholder flow (lookup → name + type → create → log → verify), with a
 // screenshot of each step under target/e2e-artifacts/.
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
+import { readFileSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
 import { after, before, test } from "node:test";
 import { byTestId, openApp, screenshot, startDriver, stopDriver } from "./driver.mjs";
 
@@ -157,4 +157,46 @@ test("the history survives a restart, holds no secrets, and copies as redacted c
   assert.match(curl, /^curl -X POST 'http:\/\/127\.0\.0\.1:\d+\/apiKeyLogin'/);
   assert.match(curl, /"apiKey": "<redacted>"/, "the copied command keeps the redaction");
   await screenshot(browser, "history-after-restart");
+});
+
+test("the automatic variant names, creates, logs and verifies as the client does", async () => {
+  // The restarted app has a fresh sandbox: sign in again.
+  await (await byTestId(browser, "nav-signin")).click();
+  await (await byTestId(browser, "login-apiKey")).setValue("demo");
+  await (await byTestId(browser, "sign-in")).click();
+  await waitText("session-pill", "Sandbox Demo User");
+
+  await (await byTestId(browser, "nav-flow")).click();
+  await (await byTestId(browser, "mode-auto")).click();
+  await (await byTestId(browser, "auto-phone")).setValue("(202) 555-0177");
+  await (await byTestId(browser, "auto-caller")).setValue("Jane Doe");
+  await (await byTestId(browser, "auto-type")).selectByAttribute("value", "lead");
+  await waitText("auto-name", "PlaceholderContactJane Doe +12025550177");
+  await (await byTestId(browser, "auto-run")).click();
+  await waitStep("verify");
+  assert.match(await text("verify-contact"), /^✓ A new lookup of \+12025550177 returns contact PlaceholderContactJane Doe \+12025550177/);
+  assert.match(await text("verify-log"), /^✓ GET \/callLog reports session/);
+  await screenshot(browser, "automatic");
+});
+
+test("editing the open manifest file on disk refreshes the preview", async () => {
+  const file = join(process.env.XDG_DATA_HOME, "my-manifest.json");
+  const manifest = JSON.parse(readFileSync(resolve(import.meta.dirname, "../../manifests/sandbox.json"), "utf8"));
+  writeFileSync(file, JSON.stringify(manifest, null, 2));
+  await (await byTestId(browser, "nav-manifest")).click();
+  await (await byTestId(browser, "open-url")).click();
+  await (await byTestId(browser, "manifest-url")).setValue(file);
+  await (await byTestId(browser, "manifest-url-load")).click();
+  await waitText("manifest-source", "my-manifest.json");
+  await waitText("preview-log-form", "Save to Sandbox CRM");
+
+  manifest.platforms.sandbox.displayName = "Edited CRM";
+  manifest.platforms.sandbox.contactTypes.push({ display: "Partner", value: "partner" });
+  // Let the modification time move past the one the app saw.
+  await new Promise((r) => setTimeout(r, 1100));
+  writeFileSync(file, JSON.stringify(manifest, null, 2));
+  await waitText("preview-log-form", "Save to Edited CRM", 10000);
+  const options = await (await byTestId(browser, "preview-contact-types")).$$("option");
+  assert.equal(options.length, 4, "the new contact type is in the dropdown");
+  await screenshot(browser, "manifest-edited");
 });
