@@ -41,6 +41,17 @@ struct Target {
 impl Drop for Target {
     fn drop(&mut self) {
         if let Server::Framework(child) = &mut self.server {
+            // SIGTERM lets the server remove its temporary database; SIGKILL only if it lingers.
+            let _ = Command::new("kill")
+                .args(["-TERM", &child.id().to_string()])
+                .status();
+            let deadline = Instant::now() + Duration::from_secs(5);
+            while Instant::now() < deadline {
+                if let Ok(Some(_)) = child.try_wait() {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
             let _ = child.kill();
             let _ = child.wait();
         }
