@@ -177,6 +177,28 @@ test("the automatic variant names, creates, logs and verifies as the client does
   assert.match(await text("verify-contact"), /^✓ A new lookup of \+12025550177 returns contact PlaceholderContactJane Doe \+12025550177/);
   assert.match(await text("verify-log"), /^✓ GET \/callLog reports session/);
   await screenshot(browser, "automatic");
+
+  // With the rule "Do nothing", an unknown call is only looked up.
+  await (await byTestId(browser, "auto-handling")).selectByAttribute("value", "skip");
+  await (await byTestId(browser, "auto-phone")).setValue("(202) 555-0166");
+  await (await byTestId(browser, "auto-run")).click();
+  await waitText("auto-skipped", "the call stays unlogged");
+  assert.equal(await (await byTestId(browser, "step-create")).getAttribute("data-status"), "todo");
+});
+
+test("a reference manifest's forms preview from the file alone", async () => {
+  const bullhorn = resolve(import.meta.dirname, "../../../shared/reference/manifests/bullhorn.json");
+  await (await byTestId(browser, "nav-manifest")).click();
+  await (await byTestId(browser, "open-url")).click();
+  await (await byTestId(browser, "manifest-url")).setValue(bullhorn);
+  await (await byTestId(browser, "manifest-url-load")).click();
+  await waitText("manifest-source", "bullhorn.json");
+  const labels = [];
+  for (const o of await (await byTestId(browser, "preview-contact-types")).$$("option")) labels.push(await o.getText());
+  assert.deepEqual(labels, ["Candidate", "Contact", "Lead"], "Bullhorn's contactTypes");
+  await waitText("preview-log-form", "Save to Bullhorn");
+  await waitText("preview-log-form-message-log", "Note action");
+  await screenshot(browser, "reference-manifest");
 });
 
 test("editing the open manifest file on disk refreshes the preview", async () => {

@@ -86,6 +86,8 @@ pub struct LogForm {
     /// Present only while the "Create new contact..." row is chosen.
     pub new_contact: Option<NewContactForm>,
     pub fields: Vec<FieldModel>,
+    /// The message-log form's fields for the same contact (SMS logging).
+    pub message_log_fields: Vec<FieldModel>,
     /// The activity title the client fills in.
     pub subject: String,
 }
@@ -235,6 +237,7 @@ pub fn log_form(
         warning,
         new_contact,
         fields: fields_for(platform.call_log_fields(), chosen),
+        message_log_fields: fields_for(platform.message_log_fields(), chosen),
         subject: crate::flow::default_subject(direction, name),
     }
 }

@@ -339,6 +339,14 @@ impl Platform {
             .unwrap_or(&[])
     }
 
+    pub fn message_log_fields(&self) -> &[AdditionalField] {
+        self.page
+            .as_ref()
+            .and_then(|p| p.message_log.as_ref())
+            .map(|f| f.additional_fields.as_slice())
+            .unwrap_or(&[])
+    }
+
     pub fn new_contact_fields(&self) -> &[AdditionalField] {
         self.page
             .as_ref()

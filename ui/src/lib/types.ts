@@ -220,5 +220,6 @@ export interface LogForm {
   warning: string | null;
   newContact: { contactTypes: OptionItem[]; fields: FieldModel[] } | null;
   fields: FieldModel[];
+  messageLogFields: FieldModel[];
   subject: string;
 }
