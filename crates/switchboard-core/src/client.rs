@@ -475,13 +475,18 @@ impl AppConnectClient {
             additional_info,
         };
         let body = serde_json::to_value(body).unwrap_or(Value::Null);
-        let mut called: Called<LoginResponse> = self
+        let called: Called<LoginResponse> = self
             .call(Method::POST, "apiKeyLogin", &[], Body::Json(&body), false)
             .await;
+        self.keep_session(called, "login")
+    }
+
+    /// A sign-in answer must carry a session token; keep it for later calls.
+    fn keep_session(&self, mut called: Called<LoginResponse>, what: &str) -> Called<LoginResponse> {
         called.result = called.result.and_then(|r| {
             if r.jwt_token.is_empty() {
                 Err(ClientError::BadResponse {
-                    reason: "the login answer has no jwtToken".to_owned(),
+                    reason: format!("the {what} answer has no jwtToken"),
                 })
             } else {
                 Ok(r)
@@ -505,22 +510,10 @@ impl AppConnectClient {
             ("callbackUri", callback_uri.expose().clone()),
             ("hostname", hostname.to_owned()),
         ];
-        let mut called: Called<LoginResponse> = self
+        let called: Called<LoginResponse> = self
             .call(Method::GET, "oauth-callback", &q, Body::None, false)
             .await;
-        called.result = called.result.and_then(|r| {
-            if r.jwt_token.is_empty() {
-                Err(ClientError::BadResponse {
-                    reason: "the OAuth callback answer has no jwtToken".to_owned(),
-                })
-            } else {
-                Ok(r)
-            }
-        });
-        if let Ok(r) = &called.result {
-            self.set_jwt(Some(Sensitive::new(r.jwt_token.clone())));
-        }
-        called
+        self.keep_session(called, "OAuth callback")
     }
 
     /// `GET /authValidation`.

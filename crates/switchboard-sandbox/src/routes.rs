@@ -92,6 +92,36 @@ fn user_gone() -> Response {
     Json(json!({"successful": false, "message": "Contact not found"})).into_response()
 }
 
+/// Why a data route refuses a request before looking at it.
+enum Denied {
+    /// No token, or one that does not verify: the framework's 400 text.
+    NoSession,
+    /// The token verifies but its user signed out.
+    UserGone,
+}
+
+impl IntoResponse for Denied {
+    fn into_response(self) -> Response {
+        match self {
+            Self::NoSession => unauthorized(),
+            Self::UserGone => user_gone(),
+        }
+    }
+}
+
+/// The session of a signed-in user, or why there is none.
+fn active_session(
+    state: &State,
+    query: &HashMap<String, String>,
+    headers: &HeaderMap,
+) -> Result<Session, Denied> {
+    match session(state, query, headers) {
+        None => Err(Denied::NoSession),
+        Some(s) if !s.user_exists => Err(Denied::UserGone),
+        Some(s) => Ok(s),
+    }
+}
+
 /// A decoded session.
 struct Session {
     claims: Claims,
@@ -357,12 +387,10 @@ async fn create_contact(
     headers: HeaderMap,
     body: Option<Json<CreateContactRequest>>,
 ) -> Response {
-    let Some(s) = session(&state, &q, &headers) else {
-        return unauthorized();
+    let s = match active_session(&state, &q, &headers) {
+        Ok(s) => s,
+        Err(denied) => return denied.into_response(),
     };
-    if !s.user_exists {
-        return user_gone();
-    }
     let Some(Json(req)) = body else {
         return failure("The request has no valid JSON body.", 5000, s.renewed);
     };
@@ -406,12 +434,10 @@ async fn create_call_log(
     headers: HeaderMap,
     body: Option<Json<CallLogRequest>>,
 ) -> Response {
-    let Some(s) = session(&state, &q, &headers) else {
-        return unauthorized();
+    let s = match active_session(&state, &q, &headers) {
+        Ok(s) => s,
+        Err(denied) => return denied.into_response(),
     };
-    if !s.user_exists {
-        return user_gone();
-    }
     let Some(Json(req)) = body else {
         return failure("The request has no valid JSON call log.", 5000, s.renewed);
     };
@@ -447,12 +473,10 @@ async fn get_call_log(
     Query(q): Q,
     headers: HeaderMap,
 ) -> Response {
-    let Some(s) = session(&state, &q, &headers) else {
-        return unauthorized();
+    let s = match active_session(&state, &q, &headers) {
+        Ok(s) => s,
+        Err(denied) => return denied.into_response(),
     };
-    if !s.user_exists {
-        return user_gone();
-    }
     let Some(ids) = q.get("sessionIds").filter(|v| !v.is_empty()) else {
         return reply(json!({"successful": false}), s.renewed);
     };
