@@ -6,14 +6,13 @@ use serde_json::{Map, Value};
 use switchboard_core::client::Exchange;
 use switchboard_core::flow::{AutoSettings, PlaceholderFlow, SimulatedCall};
 use switchboard_core::forms::{self, LogForm};
-use switchboard_core::keychain::SecretStore;
 use switchboard_core::phone;
 use switchboard_core::wire::{ContactInfo, Direction};
-use switchboard_core::{ErrorCode, Sensitive, UserError};
+use switchboard_core::{ErrorCode, UserError};
 use tauri::State;
 
-use crate::state::{keychain_error, load_manifest, AppState};
-use crate::views::{self, AppView, FlowView, LookupView, PhoneView, SignInView};
+use crate::state::{load_manifest, AppState};
+use crate::views::{AppView, FlowView, LookupView, PhoneView};
 
 type Result<T> = std::result::Result<T, UserError>;
 
@@ -48,19 +47,15 @@ impl PhoneInput {
 #[tauri::command]
 pub async fn app_view(state: State<'_, AppState>) -> Result<AppView> {
     let s = state.session.lock().await;
-    Ok(views::app_view(&s, state.sandbox_url.as_deref()))
+    Ok(state.view(&s))
 }
 
-/// Opens a manifest from a file path, an http(s) URL, or `bundled:sandbox`.
+/// Opens a manifest from a file path, an http(s) URL, or `bundled:sandbox`, in the active profile.
 #[tauri::command]
 pub async fn open_manifest(state: State<'_, AppState>, source: String) -> Result<AppView> {
     let loaded = load_manifest(&source).await?;
     let mut s = state.session.lock().await;
-    let previous = (
-        s.loaded.clone(),
-        s.platform.clone(),
-        s.server_override.clone(),
-    );
+    let previous = (s.loaded.clone(), s.platform.clone());
     s.platform = loaded
         .manifest
         .platform_names()
@@ -68,103 +63,44 @@ pub async fn open_manifest(state: State<'_, AppState>, source: String) -> Result
         .next()
         .unwrap_or_default();
     s.loaded = loaded;
-    s.server_override = None;
     if let Err(e) = s.reconnect(state.sandbox_url.as_deref(), &state.keychain) {
         // Keep the manifest that worked; say why the new one cannot be used.
-        (s.loaded, s.platform, s.server_override) = previous;
+        (s.loaded, s.platform) = previous;
         let _ = s.reconnect(state.sandbox_url.as_deref(), &state.keychain);
         return Err(e);
     }
-    Ok(views::app_view(&s, state.sandbox_url.as_deref()))
+    let (source, platform) = (s.loaded.source.clone(), s.platform.clone());
+    s.update_profile(|p| {
+        p.manifest = source;
+        p.platform = Some(platform);
+    })?;
+    s.manifest_problem = None;
+    Ok(state.view(&s))
 }
 
 #[tauri::command]
 pub async fn select_platform(state: State<'_, AppState>, name: String) -> Result<AppView> {
     let mut s = state.session.lock().await;
     s.loaded.manifest.platform(Some(&name))?;
-    s.platform = name;
+    s.platform = name.clone();
     s.reconnect(state.sandbox_url.as_deref(), &state.keychain)?;
-    Ok(views::app_view(&s, state.sandbox_url.as_deref()))
+    s.update_profile(|p| p.platform = Some(name))?;
+    Ok(state.view(&s))
 }
 
-/// Points the client at another server; an empty URL goes back to the manifest's.
+/// Points the profile at another server; an empty URL goes back to the manifest's.
 #[tauri::command]
 pub async fn set_server_url(state: State<'_, AppState>, url: String) -> Result<AppView> {
     let mut s = state.session.lock().await;
-    let previous = s.server_override.clone();
-    s.server_override = Some(url.trim().to_owned()).filter(|u| !u.is_empty());
+    let previous = s.profile().server_url.clone();
+    let wanted = Some(url.trim().to_owned()).filter(|u| !u.is_empty());
+    s.update_profile(|p| p.server_url = wanted)?;
     if let Err(e) = s.reconnect(state.sandbox_url.as_deref(), &state.keychain) {
-        s.server_override = previous;
+        s.update_profile(|p| p.server_url = previous)?;
         let _ = s.reconnect(state.sandbox_url.as_deref(), &state.keychain);
         return Err(e);
     }
-    Ok(views::app_view(&s, state.sandbox_url.as_deref()))
-}
-
-/// API-key sign-in. `fields` are the login page's values by `const`; they are used once, here, and
-/// never sent back. The session token goes to the OS keychain.
-#[tauri::command]
-pub async fn sign_in(
-    state: State<'_, AppState>,
-    fields: Vec<(String, String)>,
-    hostname: Option<String>,
-) -> Result<SignInView> {
-    let (client, account, hostname) = {
-        let s = state.session.lock().await;
-        let (_, platform) = s.loaded.manifest.platform(Some(&s.platform))?;
-        let host = hostname
-            .filter(|h| !h.trim().is_empty())
-            .or_else(|| platform.environment.as_ref().and_then(|e| e.url.clone()))
-            .map(|h| host_of(&h))
-            .unwrap_or_default();
-        (s.client.clone(), s.account(), host)
-    };
-    // Ask the keychain before signing in, so a missing keychain fails before any request.
-    state.keychain.get(&account).map_err(keychain_error)?;
-    let fields: Vec<(String, Sensitive<String>)> = fields
-        .into_iter()
-        .map(|(k, v)| (k, Sensitive::new(v)))
-        .collect();
-    let api_key = fields
-        .iter()
-        .find(|(k, _)| k == "apiKey")
-        .map(|(_, v)| v.clone())
-        .filter(|v| !v.expose().trim().is_empty())
-        .ok_or_else(|| UserError::new(ErrorCode::FlowOrder, "Enter the API key."))?;
-    let called = client.api_key_login(&api_key, &hostname, &fields).await;
-    let mut s = state.session.lock().await;
-    let _ = s.record(called.exchange);
-    let resp = called.result?;
-    let token = client.jwt().ok_or_else(|| {
-        UserError::new(ErrorCode::BadResponse, "The server gave no session token.")
-    })?;
-    state
-        .keychain
-        .set(&account, &token)
-        .map_err(keychain_error)?;
-    s.signed_in = true;
-    s.user_name = resp.name.clone();
-    s.keychain_problem = None;
-    Ok(SignInView {
-        user_name: resp.name,
-        return_message: resp.return_message,
-    })
-}
-
-#[tauri::command]
-pub async fn sign_out(state: State<'_, AppState>) -> Result<AppView> {
-    let (client, account) = {
-        let s = state.session.lock().await;
-        (s.client.clone(), s.account())
-    };
-    let called = client.unauthorize().await;
-    let mut s = state.session.lock().await;
-    let _ = s.record(called.exchange);
-    state.keychain.delete(&account).map_err(keychain_error)?;
-    s.signed_in = false;
-    s.user_name = None;
-    s.flow = None;
-    Ok(views::app_view(&s, state.sandbox_url.as_deref()))
+    Ok(state.view(&s))
 }
 
 #[tauri::command]
@@ -413,14 +349,4 @@ pub async fn clear_history(state: State<'_, AppState>) -> Result<()> {
     s.history.clear();
     s.save_history();
     Ok(())
-}
-
-fn host_of(url: &str) -> String {
-    url.split("://")
-        .nth(1)
-        .unwrap_or(url)
-        .split(['/', ':'])
-        .next()
-        .unwrap_or("")
-        .to_owned()
 }

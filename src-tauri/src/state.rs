@@ -5,8 +5,9 @@ use std::sync::Arc;
 
 use switchboard_core::client::{AppConnectClient, Exchange};
 use switchboard_core::flow::PlaceholderFlow;
-use switchboard_core::keychain::{self, Keychain, KeychainError, SecretStore};
+use switchboard_core::keychain::{self, Keychain, KeychainError, SecretKind, SecretStore};
 use switchboard_core::manifest::{self, LoadedManifest, ManifestSource};
+use switchboard_core::profile::{Profile, Profiles};
 use switchboard_core::{Sensitive, UserError};
 use switchboard_sandbox::Sandbox;
 use tokio::sync::Mutex;
@@ -17,7 +18,7 @@ pub const HISTORY_LIMIT: usize = 500;
 pub struct AppState {
     pub keychain: Keychain,
     pub sandbox_url: Option<String>,
-    pub session: Mutex<Session>,
+    pub session: Arc<Mutex<Session>>,
     /// The in-app sandbox; it lives as long as the app.
     pub sandbox: Option<Sandbox>,
 }
@@ -32,11 +33,33 @@ pub struct Recorded {
     pub curl: String,
 }
 
+/// An OAuth sign-in waiting for the browser to come back.
+pub struct PendingOAuth {
+    pub state: String,
+    pub authorize_url: String,
+    /// Which profile started it; a switch meanwhile drops the result.
+    pub profile_id: String,
+    /// Stops the loopback listener.
+    pub cancel: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+/// Which secrets the active profile has in the keychain (never the secrets themselves).
+#[derive(Debug, Clone, Default, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Stored {
+    pub session: bool,
+    /// The login page fields (by `const`) with a stored value.
+    pub login_fields: Vec<String>,
+}
+
 pub struct Session {
+    pub profiles: Profiles,
+    pub stored: Stored,
     pub loaded: LoadedManifest,
     pub platform: String,
-    /// A server URL typed by the person, in place of the manifest's.
-    pub server_override: Option<String>,
+    /// Why the profile's own manifest is not the one open (moved file, unreachable URL).
+    pub manifest_problem: Option<String>,
+    pub oauth: Option<PendingOAuth>,
     pub client: Arc<AppConnectClient>,
     pub user_name: Option<String>,
     pub signed_in: bool,
@@ -50,6 +73,11 @@ pub struct Session {
 }
 
 impl AppState {
+    /// What the window is sent about the session.
+    pub fn view(&self, s: &Session) -> crate::views::AppView {
+        crate::views::app_view(s, self.sandbox_url.as_deref(), self.keychain.service())
+    }
+
     /// The in-app sandbox's contact count, when the client is talking to it (to catch a
     /// findContact that creates).
     pub fn sandbox_count(&self, server: &str) -> Option<usize> {
@@ -57,15 +85,9 @@ impl AppState {
         (server.trim_end_matches('/') == sb.url()).then(|| sb.contact_count())
     }
 
-    pub fn new(sandbox: Option<Sandbox>) -> Self {
-        let service = std::env::var("SWITCHBOARD_KEYCHAIN_SERVICE")
-            .unwrap_or_else(|_| keychain::SERVICE.to_owned());
+    pub fn new(sandbox: Option<Sandbox>, profiles: Profiles, keychain: Keychain) -> Self {
         let sandbox_url = sandbox.as_ref().map(Sandbox::url);
-        let loaded = LoadedManifest {
-            source: manifest::SANDBOX_SOURCE.to_owned(),
-            text: manifest::SANDBOX_MANIFEST.to_owned(),
-            manifest: manifest::parse(manifest::SANDBOX_MANIFEST).unwrap_or_default(),
-        };
+        let loaded = bundled_manifest();
         let platform = loaded
             .manifest
             .platform_names()
@@ -80,12 +102,15 @@ impl AppState {
             .map(Arc::new)
             .unwrap_or_else(|e| panic!("the fixed fallback URL is valid: {e}"));
         Self {
-            keychain: Keychain::new(&service),
+            keychain,
             sandbox_url,
-            session: Mutex::new(Session {
+            session: Arc::new(Mutex::new(Session {
+                profiles,
+                stored: Stored::default(),
                 loaded,
                 platform,
-                server_override: None,
+                manifest_problem: None,
+                oauth: None,
                 client,
                 user_name: None,
                 signed_in: false,
@@ -94,17 +119,21 @@ impl AppState {
                 flow_busy: false,
                 history: Vec::new(),
                 history_path: None,
-            }),
+            })),
             sandbox,
         }
     }
 }
 
 impl Session {
-    /// The server the client talks to: an override, the in-app sandbox for the bundled manifest,
-    /// or the manifest's serverUrl.
+    pub fn profile(&self) -> &Profile {
+        self.profiles.active()
+    }
+
+    /// The server the client talks to: the profile's override, the in-app sandbox for the bundled
+    /// manifest, or the manifest's serverUrl.
     pub fn effective_server(&self, sandbox_url: Option<&str>) -> Result<String, UserError> {
-        if let Some(s) = &self.server_override {
+        if let Some(s) = &self.profile().server_url {
             return Ok(s.clone());
         }
         if self.loaded.source == manifest::SANDBOX_SOURCE {
@@ -120,8 +149,47 @@ impl Session {
         })
     }
 
-    pub fn account(&self) -> String {
-        keychain::session_account(self.client.server_url(), &self.platform)
+    /// The keychain account of this profile's secret of one kind.
+    pub fn account(&self, kind: SecretKind) -> String {
+        keychain::profile_account(&self.profile().id, kind)
+    }
+
+    /// Opens the active profile: its manifest (or the bundled one, with the reason, when it cannot
+    /// be loaded), its platform and server, and its stored session.
+    pub async fn open_profile(&mut self, sandbox_url: Option<&str>, keychain: &Keychain) {
+        let profile = self.profile().clone();
+        self.manifest_problem = None;
+        self.oauth = None;
+        match load_manifest(&profile.manifest).await {
+            Ok(loaded) => self.loaded = loaded,
+            Err(e) => {
+                self.manifest_problem = Some(format!(
+                    "Profile \"{}\" could not open its manifest: {} The bundled sandbox manifest is shown instead; open the manifest again to fix the profile.",
+                    profile.name, e.message
+                ));
+                self.loaded = bundled_manifest();
+            }
+        }
+        let names = self.loaded.manifest.platform_names();
+        self.platform = profile
+            .platform
+            .filter(|p| names.contains(p))
+            .or_else(|| names.first().cloned())
+            .unwrap_or_default();
+        if let Err(e) = self.reconnect(sandbox_url, keychain) {
+            // A bad server override: fall back to the manifest's server and say why.
+            self.manifest_problem = Some(e.message);
+            let id = profile.id.clone();
+            let _ = self.profiles.update(&id, |p| p.server_url = None);
+            let _ = self.reconnect(sandbox_url, keychain);
+        }
+    }
+
+    /// Saves a change to the active profile.
+    pub fn update_profile(&mut self, change: impl FnOnce(&mut Profile)) -> Result<(), UserError> {
+        let id = self.profile().id.clone();
+        self.profiles.update(&id, change)?;
+        Ok(())
     }
 
     /// Rebuilds the client for the current manifest, platform and server, and restores a stored
@@ -144,7 +212,7 @@ impl Session {
         self.user_name = None;
         self.signed_in = false;
         self.keychain_problem = None;
-        match keychain.get(&self.account()) {
+        match keychain.get(&self.account(SecretKind::Session)) {
             Ok(Some(token)) => {
                 self.client.set_jwt(Some(token));
                 self.signed_in = true;
@@ -152,7 +220,33 @@ impl Session {
             Ok(None) => {}
             Err(e) => self.keychain_problem = Some(e.to_string()),
         }
+        self.refresh_stored(keychain);
         Ok(())
+    }
+
+    /// Re-reads which secrets the profile has stored.
+    pub fn refresh_stored(&mut self, keychain: &Keychain) {
+        let read = |kind| keychain.get(&self.account(kind));
+        match (read(SecretKind::Session), read(SecretKind::Login)) {
+            (Ok(session), Ok(login)) => {
+                self.stored = Stored {
+                    session: session.is_some(),
+                    login_fields: login
+                        .and_then(|t| {
+                            serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(
+                                t.expose(),
+                            )
+                            .ok()
+                        })
+                        .map(|m| m.keys().cloned().collect())
+                        .unwrap_or_default(),
+                };
+            }
+            (Err(e), _) | (_, Err(e)) => {
+                self.stored = Stored::default();
+                self.keychain_problem = Some(e.to_string());
+            }
+        }
     }
 
     fn recorded(&self, exchange: Exchange) -> Recorded {
@@ -171,6 +265,14 @@ impl Session {
 
     /// Adds an exchange to the history (and its file) with its lints, and returns the lints.
     pub fn record(&mut self, exchange: Exchange) -> Vec<switchboard_core::lint::Lint> {
+        // The URL is redacted; the log says what happened, never with what credentials.
+        tracing::info!(
+            method = %exchange.method,
+            url = %exchange.url,
+            status = ?exchange.status,
+            ms = exchange.elapsed_ms,
+            "request"
+        );
         let recorded = self.recorded(exchange);
         let lints = recorded.lints.clone();
         self.history.push(recorded);
@@ -207,10 +309,24 @@ impl Session {
     /// Stores a renewed session token in place of the old one.
     pub fn keep_refreshed(&mut self, keychain: &Keychain, token: Option<Sensitive<String>>) {
         if let Some(t) = token {
-            if let Err(e) = keychain.set(&self.account(), &t) {
+            if let Err(e) = keychain.set(&self.account(SecretKind::Session), &t) {
                 self.keychain_problem = Some(e.to_string());
             }
         }
+    }
+}
+
+/// The keychain service: debug and release builds differ; SWITCHBOARD_KEYCHAIN_SERVICE overrides
+/// it (tests use their own).
+pub fn keychain_from_env() -> Keychain {
+    Keychain::from_env()
+}
+
+pub fn bundled_manifest() -> LoadedManifest {
+    LoadedManifest {
+        source: manifest::SANDBOX_SOURCE.to_owned(),
+        text: manifest::SANDBOX_MANIFEST.to_owned(),
+        manifest: manifest::parse(manifest::SANDBOX_MANIFEST).unwrap_or_default(),
     }
 }
 

@@ -8,7 +8,8 @@ use switchboard_core::phone::{Expansion, ParsedNumber};
 use switchboard_core::wire::{FindContactResponse, ReturnMessage};
 use switchboard_core::UserError;
 
-use crate::state::Session;
+use crate::state::{Session, Stored};
+use switchboard_core::profile::Profile;
 
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -20,6 +21,25 @@ pub struct AppView {
     pub sandbox_url: Option<String>,
     pub session: SessionView,
     pub keychain_problem: Option<String>,
+    /// The active profile's settings (no secrets).
+    pub profile: Profile,
+    pub profiles: Vec<ProfileSummary>,
+    /// Which secrets the profile has in the keychain.
+    pub stored: Stored,
+    /// Why the profile's own manifest is not the one open.
+    pub manifest_problem: Option<String>,
+    /// The authorize URL of an OAuth sign-in waiting for the browser.
+    pub oauth_pending: Option<String>,
+    /// The keychain service in use (debug and release builds differ).
+    pub keychain_service: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ProfileSummary {
+    pub id: String,
+    pub name: String,
+    pub colour: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -171,7 +191,7 @@ fn platform_view(name: &str, p: &Platform) -> PlatformView {
     }
 }
 
-pub fn app_view(s: &Session, sandbox_url: Option<&str>) -> AppView {
+pub fn app_view(s: &Session, sandbox_url: Option<&str>, keychain_service: &str) -> AppView {
     let m = &s.loaded.manifest;
     let platform = m
         .platform(Some(&s.platform))
@@ -186,12 +206,27 @@ pub fn app_view(s: &Session, sandbox_url: Option<&str>) -> AppView {
         },
         platform,
         server_url: s.client.server_url().to_owned(),
-        server_overridden: s.server_override.is_some(),
+        server_overridden: s.profile().server_url.is_some(),
         sandbox_url: sandbox_url.map(str::to_owned),
         session: SessionView {
             signed_in: s.signed_in,
             user_name: s.user_name.clone(),
         },
         keychain_problem: s.keychain_problem.clone(),
+        profile: s.profile().clone(),
+        profiles: s
+            .profiles
+            .list()
+            .iter()
+            .map(|p| ProfileSummary {
+                id: p.id.clone(),
+                name: p.name.clone(),
+                colour: p.colour.clone(),
+            })
+            .collect(),
+        stored: s.stored.clone(),
+        manifest_problem: s.manifest_problem.clone(),
+        oauth_pending: s.oauth.as_ref().map(|o| o.authorize_url.clone()),
+        keychain_service: keychain_service.to_owned(),
     }
 }

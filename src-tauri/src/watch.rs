@@ -9,7 +9,6 @@ use switchboard_core::manifest::{self, ManifestSource};
 use tauri::{AppHandle, Emitter, Manager};
 
 use crate::state::AppState;
-use crate::views;
 
 const EVERY: Duration = Duration::from_secs(1);
 
@@ -57,7 +56,7 @@ pub fn manifest_file(app: AppHandle) {
                             .unwrap_or_default();
                     }
                     match s.reconnect(state.sandbox_url.as_deref(), &state.keychain) {
-                        Ok(()) => Ok(views::app_view(&s, state.sandbox_url.as_deref())),
+                        Ok(()) => Ok(state.view(&s)),
                         Err(e) => Err(e.message),
                     }
                 }

@@ -66,3 +66,14 @@ export async function screenshot(browser, name) {
 }
 
 export const byTestId = (browser, id) => browser.$(`[data-testid="${id}"]`);
+
+/** Waits until the element's text (or textContent: WebKitWebDriver gives "" for some styled
+ * inline elements) includes `expected`. */
+export async function waitText(browser, id, expected, timeout = 10000) {
+  const el = await byTestId(browser, id);
+  const read = async () => `${await el.getText()} ${await el.getProperty("textContent")}`;
+  await el.waitUntil(async () => (await read()).includes(expected), {
+    timeout,
+    timeoutMsg: `[data-testid=${id}] never showed "${expected}"`,
+  });
+}

@@ -1,11 +1,22 @@
 #!/usr/bin/env bash
 # Runs the end-to-end tests in a fresh virtual display and D-Bus session with a real Secret
-# Service. Expects the app to be built (make build). Screenshots land in target/e2e-artifacts/.
+# Service, with the app's config, data, cache and documents folders in a throwaway home, so runs
+# never see each other's profiles. Expects the app to be built (make build). Screenshots land in
+# target/e2e-artifacts/.
 set -euo pipefail
 cd "$(dirname "$0")"
 root="$(cd ../.. && pwd)"
 rm -rf "$root/target/e2e-artifacts"
 mkdir -p "$root/target/e2e-artifacts"
+e2e_home="$(mktemp -d -t switchboard-e2e.XXXXXX)"
+trap 'rm -rf "$e2e_home"' EXIT
+mkdir -p "$e2e_home/config" "$e2e_home/cache" "$e2e_home/state" "$e2e_home/Documents"
+# Reports go to the documents folder, which the secret scan reads too.
+printf 'XDG_DOCUMENTS_DIR="%s/Documents"\n' "$e2e_home" >"$e2e_home/config/user-dirs.dirs"
+export XDG_CONFIG_HOME="$e2e_home/config" XDG_CACHE_HOME="$e2e_home/cache" XDG_STATE_HOME="$e2e_home/state"
+export SWITCHBOARD_E2E_DOCUMENTS="$e2e_home/Documents"
+# A distinctive API key, so the secret scan can look for it; the in-app sandbox accepts only it.
+export SWITCHBOARD_SANDBOX_API_KEY="sbk-e2e-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')"
 # WebKit keeps per-app state under XDG_DATA_HOME; with-keyring.sh gives each run a fresh one.
-exec xvfb-run -a -s "-screen 0 1280x800x24" "$root/scripts/with-keyring.sh" \
+xvfb-run -a -s "-screen 0 1280x800x24" "$root/scripts/with-keyring.sh" \
   env SWITCHBOARD_KEYCHAIN_SERVICE="switchboard-e2e-$$" npm test

@@ -42,9 +42,7 @@ impl Context {
             .filter(|t| *t > 0.0 && t.is_finite())
             .map(Duration::from_secs_f64);
         let client = AppConnectClient::new(&server, &platform_name, timeout)?;
-        let service = std::env::var("SWITCHBOARD_KEYCHAIN_SERVICE")
-            .unwrap_or_else(|_| keychain::SERVICE.to_owned());
-        let keychain = Keychain::new(&service);
+        let keychain = Keychain::from_env();
         let account = keychain::session_account(client.server_url(), &platform_name);
         let ctx = Self {
             platform_name,

@@ -30,6 +30,7 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand};
 use serde_json::{json, Map};
 use switchboard_core::flow::{default_subject, PlaceholderFlow, SimulatedCall};
+use switchboard_core::keychain::Keychain;
 use switchboard_core::manifest::ManifestSource;
 use switchboard_core::phone;
 use switchboard_core::wire::{ContactInfo, CreateContactRequest, Direction};
@@ -109,6 +110,9 @@ enum Command {
     },
     /// Sign out: POST /unAuthorize, then forget the stored session.
     Logout,
+    /// Forget everything: delete every secret Switchboard stored in the OS keychain (the CLI's
+    /// sessions and every desktop profile's), with no request to any server.
+    ForgetAll,
     /// findContact: look a phone number up on the connector.
     Find(PhoneArgs),
     /// createContact: create a placeholder contact for a number.
@@ -251,6 +255,14 @@ async fn run(cli: Cli) -> Result<(), UserError> {
         } => {
             let ctx = Context::open(&common, false).await?;
             ctx.login(Sensitive::new(api_key), &fields, hostname).await
+        }
+        Command::ForgetAll => {
+            let deleted = Keychain::from_env().forget_all()?;
+            println!(
+                "Forgot {deleted} stored secret{} from the keychain.",
+                if deleted == 1 { "" } else { "s" }
+            );
+            Ok(())
         }
         Command::Logout => {
             let ctx = Context::open(&common, true).await?;

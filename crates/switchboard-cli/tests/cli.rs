@@ -266,8 +266,9 @@ fn login_find_create_log_through_the_standalone_sandbox() {
     );
 
     // The session token is in the keychain, never in output or under HOME.
+    let account = format!("session:sandbox@{}", server.trim_end_matches('/'));
     let jwt = Command::new("secret-tool")
-        .args(["lookup", "service", &svc])
+        .args(["lookup", "service", &svc, "username", &account])
         .output()
         .expect("secret-tool (libsecret-tools) is installed by scripts/setup.sh");
     let jwt = String::from_utf8_lossy(&jwt.stdout).trim().to_owned();
@@ -293,6 +294,18 @@ fn login_find_create_log_through_the_standalone_sandbox() {
     assert!(out.contains("Signed out"), "{out}");
     let o = run(&["--server", server, "find", "+14155550100"], &svc);
     assert!(text(&o).1.contains("Not signed in"), "{}", text(&o).1);
+
+    // "Forget everything" removes every entry the service holds.
+    go(&["login", "--api-key", KEY]);
+    let out = go(&["forget-all"]);
+    assert!(out.contains("Forgot 1 stored secret"), "{out}");
+    let o = run(&["--server", server, "find", "+14155550100"], &svc);
+    assert!(text(&o).1.contains("Not signed in"), "{}", text(&o).1);
+    let left = Command::new("secret-tool")
+        .args(["search", "--all", "service", &svc])
+        .output()
+        .unwrap();
+    assert!(left.stdout.is_empty(), "no entry is left");
 }
 
 #[test]

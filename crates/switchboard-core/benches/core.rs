@@ -37,5 +37,31 @@ fn manifest_benches(c: &mut Criterion) {
     }
 }
 
-criterion_group!(benches, phone_benches, manifest_benches);
+/// Saving a profile change: validate, write a temporary file, fsync, rename. Runs on every edit.
+fn profile_benches(c: &mut Criterion) {
+    use switchboard_core::profile::{Profile, Profiles};
+    let dir = tempfile::tempdir().unwrap();
+    let (mut profiles, _) = Profiles::open(&dir.path().join("profiles.json"));
+    for i in 0..9 {
+        profiles
+            .create(Profile {
+                name: format!("Profile {i}"),
+                colour: String::new(),
+                ..Profile::default()
+            })
+            .unwrap();
+    }
+    let id = profiles.active().id.clone();
+    let mut n = 0u32;
+    c.bench_function("profile/update + atomic save (10 profiles)", |b| {
+        b.iter(|| {
+            n += 1;
+            profiles
+                .update(&id, |p| p.region = if n % 2 == 0 { "US" } else { "GB" }.into())
+                .unwrap()
+        })
+    });
+}
+
+criterion_group!(benches, phone_benches, manifest_benches, profile_benches);
 criterion_main!(benches);

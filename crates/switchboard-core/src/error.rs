@@ -16,6 +16,8 @@ pub enum ErrorCode {
     KeychainUnavailable,
     NotSignedIn,
     FlowOrder,
+    InvalidInput,
+    Storage,
     Internal,
 }
 

@@ -1,8 +1,15 @@
 //! OAuth sign-in as the App Connect client does it (SPEC §5): the authorize URL built from the
 //! manifest's `authUrl`, `clientId`, raw `scope` fragment and `state`, and the callback URL handed
-//! to the connector server's `GET /oauth-callback`.
+//! to the connector server's `GET /oauth-callback`. The browser comes back either to a loopback
+//! listener (`LoopbackRedirect`) or the person pastes the redirected URL (`check_callback`).
 
+use std::time::Duration;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
 use url::Url;
+
+use crate::sensitive::Sensitive;
 
 use crate::error::{ErrorCode, UserError};
 use crate::manifest::{Manifest, OAuth};
@@ -28,6 +35,16 @@ pub enum OAuthError {
         "No redirect URI: set auth.oauth.redirectUri or the manifest's top-level redirectUri."
     )]
     NoRedirect,
+    #[error("Could not listen for the browser's redirect on 127.0.0.1 ({0}). Paste the redirected URL instead.")]
+    Listen(String),
+    #[error("The browser did not come back within {0} s. Finish signing in in the browser, or paste the redirected URL instead.")]
+    TimedOut(u64),
+    #[error("The CRM refused the sign-in: {error}{description}. Check the client id and scope in the manifest, then try again.")]
+    Denied { error: String, description: String },
+    #[error("The redirected URL has no authorization code (no `code=`). Paste the whole address from the browser's address bar after signing in.")]
+    NoCode,
+    #[error("The redirected URL's state does not match this sign-in (expected \"{expected}\"). Start the sign-in again and use the newest redirect.")]
+    StateMismatch { expected: String },
 }
 
 impl From<OAuthError> for UserError {
@@ -100,6 +117,160 @@ pub fn authorize_url(platform: &str, oauth: &OAuth, redirect_uri: &str) -> Resul
     Ok(url)
 }
 
+/// Checks a callback URL (from the loopback listener or pasted by a person): the authorization
+/// server's `error` is reported, a `code` is required, and a returned `state` must match.
+pub fn check_callback(url: &str, expected_state: &str) -> Result<Sensitive<String>, OAuthError> {
+    let parsed = Url::parse(url.trim()).map_err(|_| OAuthError::NoCode)?;
+    let get = |k: &str| {
+        parsed
+            .query_pairs()
+            .find(|(key, _)| key == k)
+            .map(|(_, v)| v.into_owned())
+    };
+    if let Some(error) = get("error") {
+        let description = get("error_description")
+            .map(|d| format!(" ({d})"))
+            .unwrap_or_default();
+        return Err(OAuthError::Denied { error, description });
+    }
+    if get("code").filter(|c| !c.is_empty()).is_none() {
+        return Err(OAuthError::NoCode);
+    }
+    if let Some(state) = get("state") {
+        if state != expected_state {
+            return Err(OAuthError::StateMismatch {
+                expected: expected_state.to_owned(),
+            });
+        }
+    }
+    Ok(Sensitive::new(url.trim().to_owned()))
+}
+
+/// A one-shot listener on 127.0.0.1 that receives the browser's redirect after sign-in.
+///
+/// Its redirect URI keeps the *path* of the manifest's redirect URI: server-side OAuth libraries
+/// compare the callback's path with the one they are configured with.
+#[derive(Debug)]
+pub struct LoopbackRedirect {
+    listener: TcpListener,
+    redirect_uri: String,
+    path: String,
+}
+
+const PAGE_DONE: &str = "<!doctype html><meta charset=utf-8><title>Switchboard</title><body style=\"font:16px system-ui;margin:3em\"><h1>Signed in</h1><p>Switchboard received the sign-in. You can close this tab and return to the app.</p>";
+const PAGE_FAILED: &str = "<!doctype html><meta charset=utf-8><title>Switchboard</title><body style=\"font:16px system-ui;margin:3em\"><h1>Sign-in not completed</h1><p>Switchboard shows the reason in the app.</p>";
+
+impl LoopbackRedirect {
+    /// Listens on 127.0.0.1 (`port` 0 picks a free one, for CRMs that need a registered port).
+    pub async fn bind(like: Option<&str>, port: u16) -> Result<Self, OAuthError> {
+        let listener = TcpListener::bind(("127.0.0.1", port))
+            .await
+            .map_err(|e| OAuthError::Listen(e.to_string()))?;
+        let port = listener
+            .local_addr()
+            .map_err(|e| OAuthError::Listen(e.to_string()))?
+            .port();
+        let path = like
+            .and_then(|u| Url::parse(u).ok())
+            .map(|u| u.path().to_owned())
+            .filter(|p| p.len() > 1)
+            .unwrap_or_else(|| "/callback".to_owned());
+        Ok(Self {
+            listener,
+            redirect_uri: format!("http://127.0.0.1:{port}{path}"),
+            path,
+        })
+    }
+
+    pub fn redirect_uri(&self) -> &str {
+        &self.redirect_uri
+    }
+
+    /// `wait` with an owned state, for spawning.
+    pub async fn wait_owned(
+        self,
+        expected_state: String,
+        timeout: Duration,
+    ) -> Result<Sensitive<String>, OAuthError> {
+        self.wait(&expected_state, timeout).await
+    }
+
+    /// Waits for the redirect and answers the browser with a short page. Requests for other
+    /// paths (a favicon) get a 404 and waiting goes on.
+    pub async fn wait(
+        self,
+        expected_state: &str,
+        timeout: Duration,
+    ) -> Result<Sensitive<String>, OAuthError> {
+        let work = async {
+            loop {
+                let Ok((mut stream, _)) = self.listener.accept().await else {
+                    continue;
+                };
+                let Some(target) = read_target(&mut stream).await else {
+                    continue;
+                };
+                if target.split('?').next() != Some(self.path.as_str()) {
+                    respond(&mut stream, "404 Not Found", "").await;
+                    continue;
+                }
+                let url = format!(
+                    "{}{}",
+                    self.redirect_uri.trim_end_matches(&self.path),
+                    target
+                );
+                let result = check_callback(&url, expected_state);
+                let page = if result.is_ok() {
+                    PAGE_DONE
+                } else {
+                    PAGE_FAILED
+                };
+                respond(&mut stream, "200 OK", page).await;
+                return result;
+            }
+        };
+        tokio::time::timeout(timeout, work)
+            .await
+            .map_err(|_| OAuthError::TimedOut(timeout.as_secs()))?
+    }
+}
+
+/// Reads one request head (at most 16 KiB, 5 s) and returns its target, e.g. `/cb?code=…`.
+async fn read_target(stream: &mut TcpStream) -> Option<String> {
+    let mut buf = vec![0u8; 16 * 1024];
+    let mut len = 0;
+    let read = async {
+        loop {
+            let n = stream.read(&mut buf[len..]).await.ok()?;
+            if n == 0 {
+                return None;
+            }
+            len += n;
+            let mut headers = [httparse::EMPTY_HEADER; 64];
+            let mut req = httparse::Request::new(&mut headers);
+            match req.parse(&buf[..len]) {
+                Ok(httparse::Status::Complete(_)) => return req.path.map(str::to_owned),
+                Ok(httparse::Status::Partial) if len < buf.len() => continue,
+                _ => return None,
+            }
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(5), read)
+        .await
+        .ok()
+        .flatten()
+}
+
+async fn respond(stream: &mut TcpStream, status: &str, body: &str) {
+    let head = format!(
+        "HTTP/1.1 {status}\r\ncontent-type: text/html; charset=utf-8\r\ncontent-length: {}\r\ncache-control: no-store\r\nconnection: close\r\n\r\n",
+        body.len()
+    );
+    let _ = stream.write_all(head.as_bytes()).await;
+    let _ = stream.write_all(body.as_bytes()).await;
+    let _ = stream.shutdown().await;
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -153,5 +324,78 @@ mod tests {
         o.client_id = Some(String::new());
         let e = authorize_url("x", &o, "r").unwrap_err();
         assert!(e.to_string().contains("clientId"), "{e}");
+    }
+
+    #[test]
+    fn a_pasted_url_needs_a_code_and_the_same_state() {
+        let ok = check_callback(
+            "https://x.test/cb?code=abc&state=platform%3Dclio",
+            "platform=clio",
+        )
+        .unwrap();
+        assert!(ok.expose().contains("code=abc"));
+        assert_eq!(
+            check_callback("https://x.test/cb?state=platform%3Dclio", "platform=clio"),
+            Err(OAuthError::NoCode)
+        );
+        assert!(matches!(
+            check_callback(
+                "https://x.test/cb?code=a&state=platform%3Dother",
+                "platform=clio"
+            ),
+            Err(OAuthError::StateMismatch { .. })
+        ));
+        let denied = check_callback(
+            "https://x.test/cb?error=access_denied&error_description=User+said+no",
+            "s",
+        )
+        .unwrap_err();
+        assert!(
+            denied.to_string().contains("access_denied (User said no)"),
+            "{denied}"
+        );
+        assert_eq!(check_callback("not a url", "s"), Err(OAuthError::NoCode));
+    }
+
+    #[tokio::test]
+    async fn the_loopback_listener_takes_the_redirect_and_ignores_other_paths() {
+        let l = LoopbackRedirect::bind(Some("https://app.test/oauth/redirect.html"), 0)
+            .await
+            .unwrap();
+        let redirect = l.redirect_uri().to_owned();
+        assert!(redirect.starts_with("http://127.0.0.1:"), "{redirect}");
+        assert!(
+            redirect.ends_with("/oauth/redirect.html"),
+            "the path is kept"
+        );
+        let waiting = tokio::spawn(l.wait("platform=x", Duration::from_secs(10)));
+        let browser = reqwest::Client::new();
+        let origin = redirect.trim_end_matches("/oauth/redirect.html");
+        let favicon = browser
+            .get(format!("{origin}/favicon.ico"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(favicon.status(), 404);
+        let page = browser
+            .get(format!("{redirect}?code=c0de&state=platform%3Dx"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(page.status(), 200);
+        assert!(page.text().await.unwrap().contains("Signed in"));
+        let url = waiting.await.unwrap().unwrap();
+        assert_eq!(
+            url.expose(),
+            &format!("{redirect}?code=c0de&state=platform%3Dx")
+        );
+    }
+
+    #[tokio::test]
+    async fn the_loopback_listener_gives_up_with_a_hint() {
+        let l = LoopbackRedirect::bind(None, 0).await.unwrap();
+        assert!(l.redirect_uri().ends_with("/callback"));
+        let e = l.wait("s", Duration::from_millis(50)).await.unwrap_err();
+        assert!(e.to_string().contains("paste the redirected URL"), "{e}");
     }
 }

@@ -1,7 +1,9 @@
 //! The keychain against a real Secret Service (gnome-keyring in the test's D-Bus session, started by
 //! `scripts/with-keyring.sh`), and the error when there is none.
 
-use switchboard_core::keychain::{Keychain, KeychainError, SecretStore};
+use switchboard_core::keychain::{
+    self, profile_account, Keychain, KeychainError, SecretKind, SecretStore,
+};
 use switchboard_core::Sensitive;
 
 fn keychain(name: &str) -> Keychain {
@@ -55,6 +57,76 @@ fn entries_are_separate_per_account() {
 }
 
 #[test]
+fn a_profile_keeps_one_entry_per_kind_and_deleting_it_removes_them() {
+    let k = keychain("profile");
+    let (a, b) = ("0a1b", "9f8e");
+    k.set(
+        &profile_account(a, SecretKind::Session),
+        &Sensitive::from("jwt-a"),
+    )
+    .unwrap();
+    k.set(
+        &profile_account(a, SecretKind::Login),
+        &Sensitive::from(r#"{"apiKey":"key-a"}"#),
+    )
+    .unwrap();
+    k.set(
+        &profile_account(b, SecretKind::Session),
+        &Sensitive::from("jwt-b"),
+    )
+    .unwrap();
+    assert_eq!(keychain::delete_profile(&k, a).unwrap(), 2);
+    for kind in SecretKind::ALL {
+        assert_eq!(k.get(&profile_account(a, kind)).unwrap(), None);
+    }
+    assert_eq!(
+        k.get(&profile_account(b, SecretKind::Session))
+            .unwrap()
+            .unwrap()
+            .expose(),
+        "jwt-b",
+        "another profile's session is untouched"
+    );
+    assert_eq!(
+        k.accounts().unwrap(),
+        [profile_account(b, SecretKind::Session)]
+    );
+    k.forget_all().unwrap();
+}
+
+#[test]
+fn forget_everything_removes_every_entry_of_the_service_and_only_those() {
+    let k = keychain("forget");
+    let other = keychain("forget-other");
+    let accounts = [
+        profile_account("p1", SecretKind::Session),
+        profile_account("p1", SecretKind::Login),
+        profile_account("p2", SecretKind::Session),
+        keychain::session_account("http://127.0.0.1:6066", "sandbox"),
+    ];
+    for (i, a) in accounts.iter().enumerate() {
+        k.set(a, &Sensitive::new(format!("secret-{i}"))).unwrap();
+    }
+    // Replacing an entry does not list it twice.
+    k.set(&accounts[0], &Sensitive::from("secret-0b")).unwrap();
+    assert_eq!(k.accounts().unwrap(), accounts);
+    other.set("kept", &Sensitive::from("other-app")).unwrap();
+
+    assert_eq!(k.forget_all().unwrap(), 4);
+    for a in &accounts {
+        assert_eq!(k.get(a).unwrap(), None, "{a} was forgotten");
+    }
+    assert!(k.accounts().unwrap().is_empty());
+    assert_eq!(
+        other.get("kept").unwrap().unwrap().expose(),
+        "other-app",
+        "another service's entries stay"
+    );
+    assert_eq!(k.forget_all().unwrap(), 0, "forgetting twice is fine");
+    other.forget_all().unwrap();
+}
+
+#[test]
 fn no_secret_service_gives_unavailable_with_the_fix() {
     // A child process, so this test's bus address does not leak into the others.
     if std::env::var("SWITCHBOARD_NO_BUS_CHILD").is_ok() {
@@ -63,6 +135,13 @@ fn no_secret_service_gives_unavailable_with_the_fix() {
             .unwrap_err();
         assert!(matches!(e, KeychainError::Unavailable { .. }), "{e:?}");
         assert!(e.to_string().contains("gnome-keyring"));
+        let forget = Keychain::new("switchboard-no-bus")
+            .forget_all()
+            .unwrap_err();
+        assert!(
+            matches!(forget, KeychainError::Unavailable { .. }),
+            "{forget:?}"
+        );
         return;
     }
     let exe = std::env::current_exe().unwrap();

@@ -670,6 +670,58 @@ async fn oauth_sign_in_through_the_real_frameworks_callback() {
     check_contract(&t, 3);
 }
 
+/// The desktop's OAuth path: the authorize URL's redirect points at Switchboard's loopback
+/// listener; a browser (reqwest following redirects) signs in at the fake authorization server and
+/// lands on the listener, whose URL then goes to the real framework's `GET /oauth-callback`.
+#[tokio::test]
+async fn oauth_sign_in_through_the_loopback_redirect() {
+    let t = Target::framework().await;
+    let source = ManifestSource::parse(&format!("{}/_test/manifest.json", t.url));
+    let loaded = manifest::load(&source).await.unwrap();
+    let (name, platform) = loaded.manifest.platform(Some("sandboxOauth")).unwrap();
+    let settings = platform
+        .auth
+        .as_ref()
+        .and_then(|a| a.oauth.as_ref())
+        .unwrap();
+    let manifest_redirect = oauth::redirect_uri(&loaded.manifest, settings).unwrap();
+    let listener = oauth::LoopbackRedirect::bind(Some(&manifest_redirect), 0)
+        .await
+        .unwrap();
+    let redirect = listener.redirect_uri().to_owned();
+    let authorize = oauth::authorize_url(name, settings, &redirect).unwrap();
+    let state = oauth::state(name, settings);
+    let waiting = tokio::spawn(listener.wait_owned(state, std::time::Duration::from_secs(20)));
+
+    let landing = reqwest::get(authorize).await.unwrap();
+    assert_eq!(landing.status(), 200);
+    assert!(
+        landing.url().as_str().starts_with(&redirect),
+        "the browser ended on the loopback listener: {}",
+        landing.url()
+    );
+    assert!(landing.text().await.unwrap().contains("Signed in"));
+    let callback = waiting.await.unwrap().unwrap();
+
+    let client = AppConnectClient::new(&t.url, name, None).unwrap();
+    let login = t
+        .keep(
+            client
+                .oauth_callback(&callback, "sandbox-crm.example.com")
+                .await,
+        )
+        .result
+        .unwrap();
+    assert_eq!(login.name.as_deref(), Some("OAuth Demo User"));
+    assert_eq!(verify(&login.jwt_token).unwrap().id, "oauth-user-1");
+    let found = t
+        .keep(client.find_contact("+14155550100", "", false).await)
+        .result
+        .unwrap();
+    assert_eq!(found.real_matches().count(), 1);
+    check_contract(&t, 2);
+}
+
 #[test]
 fn the_contract_check_reports_operation_and_path() {
     let exchange = Exchange {

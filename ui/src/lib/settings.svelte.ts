@@ -1,30 +1,37 @@
-// Phone settings a person keeps between sessions (no secrets): default region and overriding formats.
-const KEY = "switchboard.phoneSettings";
+// The active profile's phone settings (default region, up to three overriding formats), editable
+// in place. They are saved in the profile, in the app's config dir, never in the web view.
+import { api, errorMessage } from "./api";
+import { toast } from "./toasts.svelte";
+import type { Profile } from "./types";
 
 interface PhoneSettings {
+  profileId: string;
   region: string;
   formats: string[];
 }
 
-function load(): PhoneSettings {
-  try {
-    const raw = localStorage.getItem(KEY);
-    if (raw) {
-      const v = JSON.parse(raw) as Partial<PhoneSettings>;
-      const formats = Array.isArray(v.formats) ? v.formats.slice(0, 3).map(String) : [];
-      while (formats.length < 3) formats.push("");
-      return { region: typeof v.region === "string" ? v.region : "US", formats };
-    }
-  } catch {
-    // A corrupt entry is replaced by defaults.
-  }
-  return { region: "US", formats: ["", "", ""] };
+export const phoneSettings = $state<PhoneSettings>({ profileId: "", region: "US", formats: ["", "", ""] });
+
+/** Follows the active profile (called whenever the shell sends a new view). */
+export function syncPhoneSettings(p: Profile) {
+  phoneSettings.profileId = p.id;
+  phoneSettings.region = p.region;
+  const formats = p.formats.slice(0, 3);
+  while (formats.length < 3) formats.push("");
+  phoneSettings.formats = formats;
 }
 
-export const phoneSettings = $state<PhoneSettings>(load());
-
-export function savePhoneSettings() {
-  localStorage.setItem(KEY, JSON.stringify(phoneSettings));
+export async function savePhoneSettings() {
+  if (!phoneSettings.profileId) return;
+  try {
+    const view = await api.profileUpdate(phoneSettings.profileId, {
+      region: phoneSettings.region,
+      formats: phoneSettings.formats,
+    });
+    syncPhoneSettings(view.profile);
+  } catch (e) {
+    toast("error", errorMessage(e), 0);
+  }
 }
 
 export function phoneInput(input: string) {

@@ -12,6 +12,8 @@ export type ErrorCode =
   | "KeychainUnavailable"
   | "NotSignedIn"
   | "FlowOrder"
+  | "InvalidInput"
+  | "Storage"
   | "Internal";
 
 export interface UserError {
@@ -76,6 +78,12 @@ export interface AppView {
   sandboxUrl: string | null;
   session: { signedIn: boolean; userName: string | null };
   keychainProblem: string | null;
+  profile: Profile;
+  profiles: ProfileSummary[];
+  stored: { session: boolean; loginFields: string[] };
+  manifestProblem: string | null;
+  oauthPending: string | null;
+  keychainService: string;
 }
 
 export interface ParsedNumber {
@@ -222,4 +230,42 @@ export interface LogForm {
   fields: FieldModel[];
   messageLogFields: FieldModel[];
   subject: string;
+}
+
+export interface Profile {
+  id: string;
+  name: string;
+  colour: string;
+  manifest: string;
+  platform: string | null;
+  serverUrl: string | null;
+  hostname: string | null;
+  region: string;
+  formats: string[];
+}
+
+export interface ProfileSummary {
+  id: string;
+  name: string;
+  colour: string;
+}
+
+export interface ProfileEdit {
+  name?: string;
+  colour?: string;
+  region?: string;
+  formats?: string[];
+  hostname?: string;
+}
+
+export interface OAuthStartView {
+  authorizeUrl: string;
+  redirectUri: string;
+  listening: boolean;
+  browserError: string | null;
+}
+
+export interface OAuthFinished {
+  userName: string | null;
+  error: UserError | null;
 }
