@@ -57,7 +57,9 @@ fn profile_benches(c: &mut Criterion) {
         b.iter(|| {
             n += 1;
             profiles
-                .update(&id, |p| p.region = if n % 2 == 0 { "US" } else { "GB" }.into())
+                .update(&id, |p| {
+                    p.region = if n % 2 == 0 { "US" } else { "GB" }.into()
+                })
                 .unwrap()
         })
     });
