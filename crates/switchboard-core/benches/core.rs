@@ -58,7 +58,7 @@ fn profile_benches(c: &mut Criterion) {
             n += 1;
             profiles
                 .update(&id, |p| {
-                    p.region = if n % 2 == 0 { "US" } else { "GB" }.into()
+                    p.region = if n.is_multiple_of(2) { "US" } else { "GB" }.into()
                 })
                 .unwrap()
         })
