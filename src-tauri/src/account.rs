@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use serde::Serialize;
-use serde_json::{Map, Value};
+use serde_json::Value;
 use switchboard_core::client::{AppConnectClient, Called};
 use switchboard_core::keychain::{self, SecretKind, SecretStore};
 use switchboard_core::oauth::{self, LoopbackRedirect};
@@ -22,17 +22,6 @@ type Result<T> = std::result::Result<T, UserError>;
 
 /// How long the loopback listener waits for the browser.
 const OAUTH_WAIT: Duration = Duration::from_secs(300);
-
-/// The login page's stored values, by `const`.
-fn stored_login(state: &AppState, s: &Session) -> Result<Map<String, Value>> {
-    let stored = state
-        .keychain
-        .get(&s.account(SecretKind::Login))
-        .map_err(keychain_error)?;
-    Ok(stored
-        .and_then(|t| serde_json::from_str::<Map<String, Value>>(t.expose()).ok())
-        .unwrap_or_default())
-}
 
 /// The CRM hostname sent with a sign-in: what the person chose, else the fixed environment's.
 fn hostname_for(s: &Session, chosen: Option<String>) -> Result<String> {
@@ -90,7 +79,8 @@ pub async fn sign_in(
         let s = state.session.lock().await;
         let host = hostname_for(&s, hostname.clone())?;
         // Ask the keychain first, so a missing keychain fails before any request.
-        let stored = stored_login(&state, &s)?;
+        let stored =
+            keychain::login_values(&state.keychain, &s.profile().id).map_err(keychain_error)?;
         (s.client.clone(), s.profile().id.clone(), host, stored)
     };
     for (k, v) in fields {
@@ -226,11 +216,7 @@ pub async fn oauth_start(
         })?;
     let manifest_redirect = oauth::redirect_uri(&s.loaded.manifest, &settings);
     let oauth_state = oauth::state(&name, &settings);
-    if let Some(mut old) = s.oauth.take() {
-        if let Some(c) = old.cancel.take() {
-            let _ = c.send(());
-        }
-    }
+    s.drop_oauth();
     let (redirect, listener) = if loopback {
         let l = LoopbackRedirect::bind(manifest_redirect.as_deref(), 0).await?;
         (l.redirect_uri().to_owned(), Some(l))
@@ -255,7 +241,7 @@ pub async fn oauth_start(
         let profile = profile_id.clone();
         tauri::async_runtime::spawn(async move {
             let result = tokio::select! {
-                r = listener.wait(&wanted, OAUTH_WAIT) => r,
+                r = listener.wait(wanted.clone(), OAUTH_WAIT) => r,
                 _ = rx => return,
             };
             let finished = match result {
@@ -342,15 +328,12 @@ pub async fn oauth_paste(
 ) -> Result<SignInView> {
     let (profile_id, wanted, host) = {
         let mut s = state.session.lock().await;
-        let pending = s.oauth.take().ok_or_else(|| {
+        let pending = s.drop_oauth().ok_or_else(|| {
             UserError::new(
                 ErrorCode::FlowOrder,
                 "Start the sign-in first (Open the CRM's sign-in page), then paste the address.",
             )
         })?;
-        if let Some(c) = pending.cancel {
-            let _ = c.send(());
-        }
         (
             pending.profile_id,
             pending.state,
@@ -365,12 +348,7 @@ pub async fn oauth_paste(
 
 #[tauri::command]
 pub async fn oauth_cancel(state: State<'_, AppState>) -> Result<()> {
-    let mut s = state.session.lock().await;
-    if let Some(mut p) = s.oauth.take() {
-        if let Some(c) = p.cancel.take() {
-            let _ = c.send(());
-        }
-    }
+    state.session.lock().await.drop_oauth();
     Ok(())
 }
 

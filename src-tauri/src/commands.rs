@@ -307,16 +307,7 @@ pub async fn preview_log_form(
     selected: Option<String>,
     direction: Direction,
 ) -> Result<LogForm> {
-    let s = state.session.lock().await;
-    let (name, platform) = s.loaded.manifest.platform(Some(&s.platform))?;
-    let contacts = forms::sample_contacts(platform);
-    Ok(forms::log_form(
-        name,
-        platform,
-        &contacts,
-        selected.as_deref(),
-        direction,
-    ))
+    form_for(&state, None, selected, direction).await
 }
 
 /// The call-log form the client would show for a real lookup result.
@@ -327,8 +318,19 @@ pub async fn log_form(
     selected: Option<String>,
     direction: Direction,
 ) -> Result<LogForm> {
+    form_for(&state, Some(contacts), selected, direction).await
+}
+
+/// The open platform's log form for these contacts, or for its sample contacts.
+async fn form_for(
+    state: &AppState,
+    contacts: Option<Vec<ContactInfo>>,
+    selected: Option<String>,
+    direction: Direction,
+) -> Result<LogForm> {
     let s = state.session.lock().await;
     let (name, platform) = s.loaded.manifest.platform(Some(&s.platform))?;
+    let contacts = contacts.unwrap_or_else(|| forms::sample_contacts(platform));
     Ok(forms::log_form(
         name,
         platform,

@@ -134,7 +134,7 @@ pub fn run() {
             if let Some(p) = &problem {
                 tracing::warn!("{p}");
             }
-            let keychain = state::keychain_from_env();
+            let keychain = Keychain::from_env();
             let state = AppState::new(start_sandbox(&keychain), profiles, keychain);
             let mut session = state
                 .session

@@ -200,12 +200,12 @@ fn known_secrets(state: &AppState, s: &crate::state::Session) -> Vec<String> {
     if let Ok(Some(t)) = state.keychain.get(&s.account(SecretKind::Session)) {
         out.push(t.expose().clone());
     }
-    if let Ok(Some(t)) = state.keychain.get(&s.account(SecretKind::Login)) {
-        if let Ok(map) =
-            serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(t.expose())
-        {
-            out.extend(map.values().filter_map(|v| v.as_str().map(str::to_owned)));
-        }
+    if let Ok(values) = keychain::login_values(&state.keychain, &s.profile().id) {
+        out.extend(
+            values
+                .values()
+                .filter_map(|v| v.as_str().map(str::to_owned)),
+        );
     }
     out
 }

@@ -159,7 +159,7 @@ impl Session {
     pub async fn open_profile(&mut self, sandbox_url: Option<&str>, keychain: &Keychain) {
         let profile = self.profile().clone();
         self.manifest_problem = None;
-        self.oauth = None;
+        self.drop_oauth();
         match load_manifest(&profile.manifest).await {
             Ok(loaded) => self.loaded = loaded,
             Err(e) => {
@@ -212,41 +212,40 @@ impl Session {
         self.user_name = None;
         self.signed_in = false;
         self.keychain_problem = None;
-        match keychain.get(&self.account(SecretKind::Session)) {
-            Ok(Some(token)) => {
-                self.client.set_jwt(Some(token));
-                self.signed_in = true;
-            }
-            Ok(None) => {}
-            Err(e) => self.keychain_problem = Some(e.to_string()),
+        if let Some(token) = self.refresh_stored(keychain) {
+            self.client.set_jwt(Some(token));
+            self.signed_in = true;
         }
-        self.refresh_stored(keychain);
         Ok(())
     }
 
-    /// Re-reads which secrets the profile has stored.
-    pub fn refresh_stored(&mut self, keychain: &Keychain) {
-        let read = |kind| keychain.get(&self.account(kind));
-        match (read(SecretKind::Session), read(SecretKind::Login)) {
+    /// Re-reads which secrets the profile has stored, and returns its session token.
+    pub fn refresh_stored(&mut self, keychain: &Keychain) -> Option<Sensitive<String>> {
+        let id = self.profile().id.clone();
+        let session = keychain.get(&keychain::profile_account(&id, SecretKind::Session));
+        match (session, keychain::login_values(keychain, &id)) {
             (Ok(session), Ok(login)) => {
                 self.stored = Stored {
                     session: session.is_some(),
-                    login_fields: login
-                        .and_then(|t| {
-                            serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(
-                                t.expose(),
-                            )
-                            .ok()
-                        })
-                        .map(|m| m.keys().cloned().collect())
-                        .unwrap_or_default(),
+                    login_fields: login.keys().cloned().collect(),
                 };
+                session
             }
             (Err(e), _) | (_, Err(e)) => {
                 self.stored = Stored::default();
                 self.keychain_problem = Some(e.to_string());
+                None
             }
         }
+    }
+
+    /// Ends a pending OAuth sign-in, stopping its loopback listener.
+    pub fn drop_oauth(&mut self) -> Option<PendingOAuth> {
+        let mut pending = self.oauth.take()?;
+        if let Some(cancel) = pending.cancel.take() {
+            let _ = cancel.send(());
+        }
+        Some(pending)
     }
 
     fn recorded(&self, exchange: Exchange) -> Recorded {
@@ -314,12 +313,6 @@ impl Session {
             }
         }
     }
-}
-
-/// The keychain service: debug and release builds differ; SWITCHBOARD_KEYCHAIN_SERVICE overrides
-/// it (tests use their own).
-pub fn keychain_from_env() -> Keychain {
-    Keychain::from_env()
 }
 
 pub fn bundled_manifest() -> LoadedManifest {

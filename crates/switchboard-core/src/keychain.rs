@@ -197,6 +197,17 @@ pub fn profile_account(profile_id: &str, kind: SecretKind) -> String {
     format!("profile:{profile_id}:{}", kind.as_str())
 }
 
+/// A profile's stored login-page values by `const` (empty when none are stored).
+pub fn login_values(
+    store: &dyn SecretStore,
+    profile_id: &str,
+) -> Result<serde_json::Map<String, serde_json::Value>, KeychainError> {
+    Ok(store
+        .get(&profile_account(profile_id, SecretKind::Login))?
+        .and_then(|t| serde_json::from_str(t.expose()).ok())
+        .unwrap_or_default())
+}
+
 /// Deletes every secret of a profile; returns how many existed.
 pub fn delete_profile(store: &dyn SecretStore, profile_id: &str) -> Result<usize, KeychainError> {
     let mut n = 0;

@@ -70,25 +70,26 @@ pub fn redirect_uri(manifest: &Manifest, oauth: &OAuth) -> Option<String> {
         .or_else(|| manifest.redirect_uri.clone().filter(|s| !s.is_empty()))
 }
 
+/// A setting that must be present and non-empty.
+fn required<'a>(
+    platform: &str,
+    value: &'a Option<String>,
+    field: &'static str,
+) -> Result<&'a str, OAuthError> {
+    value
+        .as_deref()
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| OAuthError::Missing {
+            platform: platform.to_owned(),
+            field,
+        })
+}
+
 /// The URL the user's browser opens to authorize: `authUrl` with `response_type=code`, `client_id`,
 /// the raw `scope` fragment appended as written, `state` and `redirect_uri`.
 pub fn authorize_url(platform: &str, oauth: &OAuth, redirect_uri: &str) -> Result<Url, OAuthError> {
-    let auth_url = oauth
-        .auth_url
-        .as_deref()
-        .filter(|s| !s.is_empty())
-        .ok_or_else(|| OAuthError::Missing {
-            platform: platform.to_owned(),
-            field: "authUrl",
-        })?;
-    let client_id = oauth
-        .client_id
-        .as_deref()
-        .filter(|s| !s.is_empty())
-        .ok_or_else(|| OAuthError::Missing {
-            platform: platform.to_owned(),
-            field: "clientId",
-        })?;
+    let auth_url = required(platform, &oauth.auth_url, "authUrl")?;
+    let client_id = required(platform, &oauth.client_id, "clientId")?;
     let mut url = Url::parse(auth_url).map_err(|e| OAuthError::BadAuthUrl {
         platform: platform.to_owned(),
         url: auth_url.to_owned(),
@@ -186,20 +187,11 @@ impl LoopbackRedirect {
         &self.redirect_uri
     }
 
-    /// `wait` with an owned state, for spawning.
-    pub async fn wait_owned(
-        self,
-        expected_state: String,
-        timeout: Duration,
-    ) -> Result<Sensitive<String>, OAuthError> {
-        self.wait(&expected_state, timeout).await
-    }
-
     /// Waits for the redirect and answers the browser with a short page. Requests for other
     /// paths (a favicon) get a 404 and waiting goes on.
     pub async fn wait(
         self,
-        expected_state: &str,
+        expected_state: String,
         timeout: Duration,
     ) -> Result<Sensitive<String>, OAuthError> {
         let work = async {
@@ -219,7 +211,7 @@ impl LoopbackRedirect {
                     self.redirect_uri.trim_end_matches(&self.path),
                     target
                 );
-                let result = check_callback(&url, expected_state);
+                let result = check_callback(&url, &expected_state);
                 let page = if result.is_ok() {
                     PAGE_DONE
                 } else {
@@ -368,7 +360,7 @@ mod tests {
             redirect.ends_with("/oauth/redirect.html"),
             "the path is kept"
         );
-        let waiting = tokio::spawn(l.wait("platform=x", Duration::from_secs(10)));
+        let waiting = tokio::spawn(l.wait("platform=x".into(), Duration::from_secs(10)));
         let browser = reqwest::Client::new();
         let origin = redirect.trim_end_matches("/oauth/redirect.html");
         let favicon = browser
@@ -395,7 +387,10 @@ mod tests {
     async fn the_loopback_listener_gives_up_with_a_hint() {
         let l = LoopbackRedirect::bind(None, 0).await.unwrap();
         assert!(l.redirect_uri().ends_with("/callback"));
-        let e = l.wait("s", Duration::from_millis(50)).await.unwrap_err();
+        let e = l
+            .wait("s".into(), Duration::from_millis(50))
+            .await
+            .unwrap_err();
         assert!(e.to_string().contains("paste the redirected URL"), "{e}");
     }
 }

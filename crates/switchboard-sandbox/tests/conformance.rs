@@ -584,12 +584,9 @@ async fn the_real_framework_passes_the_same_suite_and_the_contract() {
     check_contract(&t, 23);
 }
 
-/// The OAuth callback path, on the framework only (the sandbox is API-key only, K6): the manifest
-/// from the server by URL, the authorize URL built as the client builds it, the fake authorization
-/// server's redirect, then `GET /oauth-callback` and a lookup with the session it gives.
-#[tokio::test]
-async fn oauth_sign_in_through_the_real_frameworks_callback() {
-    let t = Target::framework().await;
+/// The framework's OAuth platform, from its manifest loaded by URL: name, OAuth settings and the
+/// redirect URI the client would use.
+async fn oauth_platform(t: &Target) -> (String, manifest::OAuth, String) {
     let source = ManifestSource::parse(&format!("{}/_test/manifest.json", t.url));
     let loaded = manifest::load(&source).await.unwrap();
     let (name, platform) = loaded.manifest.platform(Some("sandboxOauth")).unwrap();
@@ -597,10 +594,21 @@ async fn oauth_sign_in_through_the_real_frameworks_callback() {
     let settings = platform
         .auth
         .as_ref()
-        .and_then(|a| a.oauth.as_ref())
+        .and_then(|a| a.oauth.clone())
         .unwrap();
-    let redirect = oauth::redirect_uri(&loaded.manifest, settings).unwrap();
-    let authorize = oauth::authorize_url(name, settings, &redirect).unwrap();
+    let redirect = oauth::redirect_uri(&loaded.manifest, &settings).unwrap();
+    (name.to_owned(), settings, redirect)
+}
+
+/// The OAuth callback path, on the framework only (the sandbox is API-key only, K6): the manifest
+/// from the server by URL, the authorize URL built as the client builds it, the fake authorization
+/// server's redirect, then `GET /oauth-callback` and a lookup with the session it gives.
+#[tokio::test]
+async fn oauth_sign_in_through_the_real_frameworks_callback() {
+    let t = Target::framework().await;
+    let (name, settings, redirect) = oauth_platform(&t).await;
+    let name = name.as_str();
+    let authorize = oauth::authorize_url(name, &settings, &redirect).unwrap();
     assert!(
         authorize.query().unwrap().contains("&scope=contacts.read&"),
         "{authorize}"
@@ -676,22 +684,15 @@ async fn oauth_sign_in_through_the_real_frameworks_callback() {
 #[tokio::test]
 async fn oauth_sign_in_through_the_loopback_redirect() {
     let t = Target::framework().await;
-    let source = ManifestSource::parse(&format!("{}/_test/manifest.json", t.url));
-    let loaded = manifest::load(&source).await.unwrap();
-    let (name, platform) = loaded.manifest.platform(Some("sandboxOauth")).unwrap();
-    let settings = platform
-        .auth
-        .as_ref()
-        .and_then(|a| a.oauth.as_ref())
-        .unwrap();
-    let manifest_redirect = oauth::redirect_uri(&loaded.manifest, settings).unwrap();
+    let (name, settings, manifest_redirect) = oauth_platform(&t).await;
+    let (name, settings) = (name.as_str(), &settings);
     let listener = oauth::LoopbackRedirect::bind(Some(&manifest_redirect), 0)
         .await
         .unwrap();
     let redirect = listener.redirect_uri().to_owned();
     let authorize = oauth::authorize_url(name, settings, &redirect).unwrap();
     let state = oauth::state(name, settings);
-    let waiting = tokio::spawn(listener.wait_owned(state, std::time::Duration::from_secs(20)));
+    let waiting = tokio::spawn(listener.wait(state, std::time::Duration::from_secs(20)));
 
     let landing = reqwest::get(authorize).await.unwrap();
     assert_eq!(landing.status(), 200);
