@@ -4,6 +4,7 @@ import { spawn } from "node:child_process";
 import { mkdirSync, openSync } from "node:fs";
 import { resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import { after, before } from "node:test";
 import { remote } from "webdriverio";
 
 const root = resolve(import.meta.dirname, "../..");
@@ -76,4 +77,26 @@ export async function waitText(browser, id, expected, timeout = 10000) {
     timeout,
     timeoutMsg: `[data-testid=${id}] never showed "${expected}"`,
   });
+}
+
+let current;
+
+/** Opens the app before a test file's tests and closes it after; `onOpen` receives the session. */
+export function useApp(onOpen) {
+  before(async () => {
+    await startDriver();
+    current = await openApp();
+    onOpen(current);
+  });
+  after(async () => {
+    if (current) await current.deleteSession().catch(() => {});
+    await stopDriver();
+  });
+}
+
+/** Quits the app and starts it again (same profile, data and keychain); returns the new session. */
+export async function restartApp() {
+  await current.deleteSession();
+  current = await openApp();
+  return current;
 }

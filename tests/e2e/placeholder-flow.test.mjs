@@ -4,20 +4,11 @@
 import assert from "node:assert/strict";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { after, before, test } from "node:test";
-import { byTestId, openApp, screenshot, startDriver, stopDriver, waitText as waitFor } from "./driver.mjs";
+import { test } from "node:test";
+import { byTestId, restartApp, screenshot, useApp, waitText as waitFor } from "./driver.mjs";
 
 let browser;
-
-before(async () => {
-  await startDriver();
-  browser = await openApp();
-});
-
-after(async () => {
-  if (browser) await browser.deleteSession().catch(() => {});
-  await stopDriver();
-});
+useApp((b) => (browser = b));
 
 const API_KEY = process.env.SWITCHBOARD_SANDBOX_API_KEY ?? "demo";
 
@@ -137,8 +128,7 @@ test("the history survives a restart, holds no secrets, and copies as redacted c
   assert.doesNotMatch(stored, /eyJ[\w-]{10,}\./, "no session token in the history file");
   assert.ok(!stored.includes(API_KEY), "no API key in the history file");
 
-  await browser.deleteSession();
-  browser = await openApp();
+  browser = await restartApp();
   await (await byTestId(browser, "nav-inspector")).click();
   const inspector = await byTestId(browser, "inspector");
   await inspector.waitUntil(async () => (await inspector.$$('[data-testid="exchange-row"]')).length >= 7, {

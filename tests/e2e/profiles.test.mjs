@@ -6,23 +6,14 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync, readdirSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { after, before, test } from "node:test";
-import { artifacts, byTestId, openApp, screenshot, startDriver, stopDriver, waitText as waitFor } from "./driver.mjs";
+import { test } from "node:test";
+import { artifacts, byTestId, restartApp, screenshot, useApp, waitText as waitFor } from "./driver.mjs";
 
 const API_KEY = process.env.SWITCHBOARD_SANDBOX_API_KEY ?? "demo";
 const SERVICE = process.env.SWITCHBOARD_KEYCHAIN_SERVICE;
 
 let browser;
-
-before(async () => {
-  await startDriver();
-  browser = await openApp();
-});
-
-after(async () => {
-  if (browser) await browser.deleteSession().catch(() => {});
-  await stopDriver();
-});
+useApp((b) => (browser = b));
 
 const waitText = (id, expected, timeout) => waitFor(browser, id, expected, timeout);
 async function click(id) {
@@ -106,8 +97,7 @@ test("profiles are created, edited and switched, each with its own session, and 
   await screenshot(browser, "profiles");
 
   // A restart reopens the last profile with its settings.
-  await browser.deleteSession();
-  browser = await openApp();
+  browser = await restartApp();
   await browser.waitUntil(async () => (await activeProfileName()) === "Acme staging", {
     timeout: 10000,
     timeoutMsg: "the last profile reopens on start",

@@ -45,8 +45,3 @@ export function text(s: string | null | undefined): string {
   for (const n of [...names].sort((a, b) => b.length - a.length)) out = out.split(n).join(maskWords(n));
   return out;
 }
-
-/** A phone number. */
-export function phone(s: string | null | undefined): string {
-  return text(s);
-}
