@@ -1,24 +1,32 @@
-//! The Switchboard desktop shell: Tauri commands that adapt switchboard-core for the web view.
-//! It starts the bundled sandbox connector on 127.0.0.1 and an ephemeral port, so the app opens
-//! ready to use. Secrets stay here: no command returns one to the web view.
+//! The Switchboard desktop shell: Tauri commands that adapt the switchboard-core workbench for
+//! the web view, one page per area. Every rule lives in the workbench; a command calls it and
+//! returns its view. The shell starts the bundled sandbox connector on 127.0.0.1 and an ephemeral
+//! port, so the app opens ready to use. No command returns a secret to the web view.
 
 mod account;
-mod commands;
+mod flow;
+mod inspector;
+mod lookup;
+mod manifest;
 mod profiles;
-mod state;
-mod views;
 mod watch;
 
 use std::path::Path;
+use std::sync::Arc;
 
 use switchboard_core::keychain::{Keychain, SecretStore};
 use switchboard_core::profile::Profiles;
+use switchboard_core::workbench::{SandboxLink, SystemClock, Workbench};
 use switchboard_core::Sensitive;
 use switchboard_sandbox::{Quirks, Sandbox, SandboxConfig};
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 
-pub use state::AppState;
+/// The engine as the app runs it: secrets in the OS keychain, the system clock.
+pub type Bench = Workbench<Keychain, SystemClock>;
+
+/// The in-app sandbox; it lives as long as the app.
+struct SandboxHolder(#[allow(dead_code)] Option<Arc<Sandbox>>);
 
 fn filter() -> tracing_subscriber::EnvFilter {
     tracing_subscriber::EnvFilter::try_from_env("SWITCHBOARD_LOG").unwrap_or_else(|_| {
@@ -135,38 +143,41 @@ pub fn run() {
                 tracing::warn!("{p}");
             }
             let keychain = Keychain::from_env();
-            let state = AppState::new(start_sandbox(&keychain), profiles, keychain);
-            let mut session = state
-                .session
-                .clone()
-                .try_lock_owned()
-                .map_err(|e| format!("the session is busy at start: {e}"))?;
-            // The inspector's history lives in the app's data dir and survives restarts.
-            if let Ok(dir) = paths.app_data_dir() {
-                if let Some(problem) = session.open_history(dir.join("history.json")) {
-                    tracing::warn!("{problem}");
+            let sandbox = start_sandbox(&keychain).map(Arc::new);
+            let link = sandbox.as_ref().map(|sb| {
+                let counted = sb.clone();
+                SandboxLink {
+                    url: sb.url(),
+                    contact_count: Arc::new(move || counted.contact_count()),
                 }
-            }
-            let sandbox_url = state.sandbox_url.clone();
-            let keychain = state.keychain.clone();
-            app.manage(state);
-            // Opening the profile may fetch a manifest by URL; commands wait for it on the lock.
+            });
+            let service = keychain.service().to_owned();
+            let wb = Bench::new(profiles, keychain, SystemClock, link, &service);
+            app.manage(SandboxHolder(sandbox));
+            app.manage(wb.clone());
+            let history = paths.app_data_dir().ok().map(|d| d.join("history.json"));
+            // Opening the profile may fetch a manifest by URL; commands meanwhile see the bundled one.
             tauri::async_runtime::spawn(async move {
-                session
-                    .open_profile(sandbox_url.as_deref(), &keychain)
-                    .await;
+                if let Some(path) = history {
+                    if let Some(problem) = wb.open_history(path).await {
+                        tracing::warn!("{problem}");
+                    }
+                }
+                wb.open_profile().await;
                 if let Some(p) = problem {
-                    session.manifest_problem = Some(p.to_string());
+                    tracing::warn!("the profile list was unreadable: {p}");
                 }
             });
             watch::manifest_file(app.handle().clone());
             Ok(())
         })
         .invoke_handler(tauri::generate_handler![
-            commands::app_view,
-            commands::open_manifest,
-            commands::select_platform,
-            commands::set_server_url,
+            manifest::app_view,
+            manifest::open_manifest,
+            manifest::select_platform,
+            manifest::set_server_url,
+            manifest::preview_log_form,
+            manifest::log_form,
             account::sign_in,
             account::sign_out,
             account::forget_login,
@@ -180,17 +191,16 @@ pub fn run() {
             profiles::profile_delete,
             profiles::profile_update,
             profiles::export_report,
-            commands::parse_phone,
-            commands::find_contact,
-            commands::flow_start,
-            commands::flow_create,
-            commands::flow_log,
-            commands::flow_verify,
-            commands::flow_auto,
-            commands::preview_log_form,
-            commands::log_form,
-            commands::history,
-            commands::clear_history,
+            lookup::parse_phone,
+            lookup::find_contact,
+            lookup::auto_preview,
+            flow::flow_start,
+            flow::flow_create,
+            flow::flow_log,
+            flow::flow_verify,
+            flow::flow_auto,
+            inspector::history,
+            inspector::clear_history,
         ])
         .run(tauri::generate_context!());
     if let Err(e) = result {

@@ -2,6 +2,7 @@
 // Run inside a display and a D-Bus session with a Secret Service: see tests/e2e/run.sh.
 import { spawn } from "node:child_process";
 import { mkdirSync, openSync } from "node:fs";
+import { createServer } from "node:net";
 import { resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { after, before } from "node:test";
@@ -10,15 +11,43 @@ import { remote } from "webdriverio";
 const root = resolve(import.meta.dirname, "../..");
 export const artifacts = resolve(root, "target/e2e-artifacts");
 const app = process.env.SWITCHBOARD_DESKTOP_BIN ?? resolve(root, "target/debug/switchboard-desktop");
-const port = Number(process.env.TAURI_DRIVER_PORT ?? 4444);
+// tauri-driver's port, and WebKitWebDriver's behind it: chosen in startDriver.
+let port;
+let nativePort;
+
+/** `count` distinct ports free on 127.0.0.1 now: each is bound to port 0 (the kernel picks), read,
+ * and released. All are held open together so they differ. */
+async function freePorts(count) {
+  const servers = [];
+  try {
+    for (let i = 0; i < count; i++) {
+      const server = createServer();
+      servers.push(server);
+      await new Promise((ok, fail) => {
+        server.once("error", fail);
+        server.listen(0, "127.0.0.1", ok);
+      });
+    }
+    return servers.map((s) => s.address().port);
+  } finally {
+    await Promise.all(servers.map((s) => new Promise((r) => s.close(() => r()))));
+  }
+}
 
 let driver;
 
 export async function startDriver() {
   mkdirSync(artifacts, { recursive: true });
+  // Free ports, not tauri-driver's fixed 4444 and WebKitWebDriver's default, so a second run or
+  // another WebDriver on the machine cannot collide. TAURI_DRIVER_PORT still pins tauri-driver's.
+  const [free, freeNative] = await freePorts(2);
+  port = process.env.TAURI_DRIVER_PORT ? Number(process.env.TAURI_DRIVER_PORT) : free;
+  nativePort = freeNative === port ? free : freeNative;
   // Output goes to a file: a pipe held by an orphaned WebKitWebDriver can hang the run.
   const log = openSync(resolve(artifacts, "tauri-driver.log"), "w");
-  driver = spawn("tauri-driver", ["--port", String(port)], { stdio: ["ignore", log, log] });
+  driver = spawn("tauri-driver", ["--port", String(port), "--native-port", String(nativePort)], {
+    stdio: ["ignore", log, log],
+  });
   driver.on("error", (e) => {
     throw new Error(`tauri-driver could not start (${e.message}); run scripts/setup.sh`);
   });
@@ -77,6 +106,33 @@ export async function waitText(browser, id, expected, timeout = 10000) {
     timeout,
     timeoutMsg: `[data-testid=${id}] never showed "${expected}"`,
   });
+}
+
+/** Waits until the input's value is exactly `expected` (getText and textContent are empty for
+ * inputs). */
+export async function waitValue(browser, id, expected, timeout = 10000) {
+  const el = await byTestId(browser, id);
+  await el.waitUntil(async () => (await el.getValue()) === expected, {
+    timeout,
+    timeoutMsg: `[data-testid=${id}] never had the value "${expected}"`,
+  });
+}
+
+/** Gives the open profile a session: signs in with `apiKey` on the Sign in page, unless the
+ * profile already has one (restored from the keychain). */
+export async function signIn(browser, apiKey) {
+  await (await byTestId(browser, "nav-signin")).click();
+  const form = await byTestId(browser, "login-apiKey");
+  const signedIn = await byTestId(browser, "signed-in");
+  await browser.waitUntil(async () => (await form.isExisting()) || (await signedIn.isExisting()), {
+    timeout: 10000,
+    timeoutMsg: "the Sign in page shows neither the form nor a session",
+  });
+  if (await form.isExisting()) {
+    await form.setValue(apiKey);
+    await (await byTestId(browser, "sign-in")).click();
+  }
+  await waitText(browser, "signed-in", "Signed in");
 }
 
 let current;

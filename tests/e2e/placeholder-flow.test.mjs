@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { test } from "node:test";
-import { byTestId, restartApp, screenshot, useApp, waitText as waitFor } from "./driver.mjs";
+import { byTestId, restartApp, screenshot, useApp, waitText as waitFor, waitValue } from "./driver.mjs";
 
 let browser;
 useApp((b) => (browser = b));
@@ -34,9 +34,8 @@ test("the app opens on the bundled sandbox manifest with its contact types", asy
   await waitText("preview-log-form", "Save to Sandbox CRM");
   await waitText("preview-log-form-warning", "Multiple contacts found");
   await waitText("preview-log-form", "Sample Deal A");
-  await waitText("preview-log-form-subject", "");
-  const subject = await (await byTestId(browser, "preview-log-form-subject")).getValue();
-  assert.equal(subject, "Inbound Call from Ada Sample");
+  // An input: its text is always empty, so wait for its value.
+  await waitValue(browser, "preview-log-form-subject", "Inbound Call from Ada Sample");
   const rows = await (await byTestId(browser, "preview-log-form")).$$("li button");
   await rows[rows.length - 1].click(); // "Create new contact..."
   const typeSelect = await byTestId(browser, "preview-log-form-contact-type");

@@ -12,7 +12,6 @@ macro_rules! out {
     }};
 }
 
-mod context;
 mod print;
 
 /// Stdout could not be written: a closed pipe is a normal end, anything else is reported.
@@ -29,15 +28,39 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 use serde_json::{json, Map};
-use switchboard_core::flow::{default_subject, PlaceholderFlow, SimulatedCall};
-use switchboard_core::keychain::Keychain;
+use switchboard_core::keychain::{Keychain, SecretStore};
 use switchboard_core::manifest::ManifestSource;
 use switchboard_core::phone;
-use switchboard_core::wire::{ContactInfo, CreateContactRequest, Direction};
-use switchboard_core::{ErrorCode, Sensitive, UserError};
+use switchboard_core::profile::{Profile, Profiles};
+use switchboard_core::wire::{ContactInfo, Direction};
+use switchboard_core::workbench::view::{CallInput, PhoneInput};
+use switchboard_core::workbench::{SignIn, SystemClock, Workbench};
+use switchboard_core::{ErrorCode, UserError};
 use switchboard_sandbox::{Quirks, Sandbox, SandboxConfig, DEFAULT_API_KEY};
 
-use context::Context;
+/// The engine as the CLI runs it: the OS keychain, the system clock, a one-off profile.
+type Bench = Workbench<Keychain, SystemClock>;
+
+/// Opens the workbench on a profile made from the flags (never saved): the manifest, platform and
+/// server given, with the session stored for exactly that server and platform.
+async fn open(common: &Common) -> Result<Bench, UserError> {
+    let profiles = Profiles::in_memory(Profile {
+        name: "command line".to_owned(),
+        server_url: common.server.clone(),
+        platform: common.platform.clone(),
+        ..Profile::default()
+    })?;
+    let keychain = Keychain::from_env();
+    let service = keychain.service().to_owned();
+    let wb = Bench::new(profiles, keychain, SystemClock, None, &service);
+    let view = wb.open_manifest(&common.manifest).await?;
+    if let Some(wanted) = &common.platform {
+        if &view.platform.name != wanted {
+            wb.select_platform(wanted).await?;
+        }
+    }
+    Ok(wb)
+}
 
 #[derive(Parser)]
 #[command(
@@ -177,6 +200,14 @@ impl PhoneArgs {
         phone::validate_formats(&self.formats)?;
         Ok(phone::parse_input(&self.phone, self.region.as_deref())?)
     }
+
+    fn input(&self) -> PhoneInput {
+        PhoneInput {
+            input: self.phone.clone(),
+            region: self.region.clone(),
+            formats: self.formats.clone(),
+        }
+    }
 }
 
 fn main() -> ExitCode {
@@ -253,34 +284,86 @@ async fn run(cli: Cli) -> Result<(), UserError> {
             fields,
             hostname,
         } => {
-            let ctx = Context::open(&common, false).await?;
-            ctx.login(Sensitive::new(api_key), &fields, hostname).await
+            let wb = open(&common).await?;
+            let mut values = vec![("apiKey".to_owned(), api_key)];
+            for f in fields {
+                let (k, v) = f.split_once('=').ok_or_else(|| {
+                    UserError::new(
+                        ErrorCode::InvalidInput,
+                        format!(
+                            "--field takes CONST=VALUE; \"{}\" has no '='.",
+                            f.split('=').next().unwrap_or("")
+                        ),
+                    )
+                })?;
+                values.push((k.to_owned(), v.to_owned()));
+            }
+            let signed = wb
+                .sign_in(SignIn {
+                    fields: values,
+                    hostname,
+                    remember: false,
+                })
+                .await?;
+            if common.json {
+                print::json(
+                    &json!({"name": signed.user_name, "returnMessage": signed.return_message, "server": signed.server}),
+                );
+            } else {
+                let view = wb.view().await;
+                out!(
+                    "Signed in to {} ({}) as {}. The session token is in the OS keychain, for this server only.",
+                    view.platform.display_name,
+                    signed.server,
+                    signed.user_name.as_deref().unwrap_or("(no name given)")
+                );
+                print::return_message(signed.return_message.as_ref());
+            }
+            Ok(())
         }
         Command::ForgetAll => {
             let deleted = Keychain::from_env().forget_all()?;
-            println!(
+            out!(
                 "Forgot {deleted} stored secret{} from the keychain.",
                 if deleted == 1 { "" } else { "s" }
             );
             Ok(())
         }
         Command::Logout => {
-            let ctx = Context::open(&common, true).await?;
-            ctx.logout().await
+            let wb = open(&common).await?;
+            let view = wb.view().await;
+            if !view.session.signed_in {
+                return Err(UserError::new(
+                    ErrorCode::NotSignedIn,
+                    format!(
+                        "Not signed in to {}; nothing to sign out of.",
+                        view.session.server
+                    ),
+                ));
+            }
+            wb.sign_out().await?;
+            let history = wb.history().await;
+            match history.last().and_then(|r| r.exchange.status) {
+                Some(200..=299) => out!("Signed out; the stored session was deleted."),
+                _ => out!("The server did not confirm the sign-out; the stored session was deleted anyway."),
+            }
+            Ok(())
         }
         Command::Find(args) => {
-            let number = args.parse()?;
-            let ctx = Context::open(&common, true).await?;
-            let formats = phone::overriding_format_param(&args.formats);
-            let called = ctx
-                .client
-                .find_contact(&number.e164, &formats, number.is_extension)
-                .await;
-            ctx.keep_refreshed(&called.refreshed_jwt)?;
-            let lints = switchboard_core::lint::for_exchange(&called.exchange, Some(&ctx.platform));
-            let resp = called.result.map_err(UserError::from)?;
-            let expansions = phone::expand(&number, &args.formats);
-            print::found(&number, &expansions, &resp, &lints, common.json);
+            args.parse()?;
+            let wb = open(&common).await?;
+            let view = wb.find_contact(&args.input()).await?;
+            if let Some(e) = view.error {
+                return Err(e);
+            }
+            let resp = view.response.unwrap_or_default();
+            print::found(
+                &view.phone.number,
+                &view.phone.expansions,
+                &resp,
+                &view.lints,
+                common.json,
+            );
             Ok(())
         }
         Command::Create {
@@ -288,25 +371,12 @@ async fn run(cli: Cli) -> Result<(), UserError> {
             name,
             contact_type,
         } => {
-            let number = args.parse()?;
-            let ctx = Context::open(&common, true).await?;
-            ctx.check_contact_type(contact_type.as_deref())?;
-            if name.trim().is_empty() {
-                return Err(UserError::new(
-                    ErrorCode::FlowOrder,
-                    "Give the new contact a name with --name.",
-                ));
-            }
-            let request = CreateContactRequest {
-                phone_number: number.e164.clone(),
-                new_contact_name: name.trim().to_owned(),
-                new_contact_type: contact_type,
-                additional_submission: Map::new(),
-            };
-            let called = ctx.client.create_contact(&request).await;
-            ctx.keep_refreshed(&called.refreshed_jwt)?;
-            let resp = called.result.map_err(UserError::from)?;
-            print::created(&resp, common.json);
+            args.parse()?;
+            let wb = open(&common).await?;
+            let created = wb
+                .create_contact(&args.input(), &name, contact_type, Map::new())
+                .await?;
+            print::created(&created.response, common.json);
             Ok(())
         }
         Command::Log {
@@ -319,49 +389,41 @@ async fn run(cli: Cli) -> Result<(), UserError> {
             duration,
             note,
         } => {
-            let number = args.parse()?;
-            let ctx = Context::open(&common, true).await?;
+            args.parse()?;
+            let wb = open(&common).await?;
             let direction = if direction == "outbound" {
                 Direction::Outbound
             } else {
                 Direction::Inbound
             };
-            let name = contact_name.unwrap_or_else(|| format!("contact {contact}"));
-            let session_id = session.unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string());
-            let start_time_ms = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-                .unwrap_or(0);
-            let call = SimulatedCall {
-                session_id: session_id.clone(),
-                direction,
-                caller_name: None,
-                own_number: "+16505550199".to_owned(),
-                start_time_ms,
-                duration_s: duration,
-                note,
-                subject: Some(default_subject(direction, &name)),
-                additional_submission: Map::new(),
-            };
-            let mut flow = PlaceholderFlow::new(number, String::new());
-            flow.contact_type = contact_type.clone();
             let target = ContactInfo {
+                name: Some(contact_name.unwrap_or_else(|| format!("contact {contact}"))),
                 id: contact,
-                name: Some(name),
                 kind: contact_type,
                 ..ContactInfo::default()
             };
-            let request = flow.call_log_request(&target, &call);
-            let called = ctx.client.create_call_log(&request).await;
-            ctx.keep_refreshed(&called.refreshed_jwt)?;
-            let resp = called.result.map_err(UserError::from)?;
+            let call = CallInput {
+                direction,
+                caller_name: None,
+                duration_s: duration,
+                note,
+                subject: None,
+                started_minutes_ago: 0,
+                additional_submission: Map::new(),
+                session_id: Some(
+                    session.unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string()),
+                ),
+            };
+            let logged = wb.log_call(&args.input(), target, call).await?;
+            let resp = &logged.call.response;
             if common.json {
                 print::json(
-                    &json!({"sessionId": session_id, "logId": resp.log_id, "returnMessage": resp.return_message}),
+                    &json!({"sessionId": logged.session_id, "logId": resp.log_id, "returnMessage": resp.return_message}),
                 );
             } else {
                 out!(
-                    "Logged call {session_id} (log id {}).",
+                    "Logged call {} (log id {}).",
+                    logged.session_id,
                     resp.log_id.as_deref().unwrap_or("not given")
                 );
                 print::return_message(resp.return_message.as_ref());

@@ -199,8 +199,10 @@ fn login_find_create_log_through_the_standalone_sandbox() {
 
     let out = go(&["login", "--api-key", KEY]);
     assert!(
-        out.contains("Signed in to Sandbox CRM as Sandbox Demo User"),
-        "{out}"
+        out.contains(&format!(
+            "Signed in to Sandbox CRM (sandbox at {server}) as Sandbox Demo User"
+        )),
+        "the sign-in names the server the session is bound to: {out}"
     );
 
     let out = go(&["find", "+14155550123", "--json"]);
@@ -411,14 +413,30 @@ fn manifest_check_lists_findings_and_fails_on_errors() {
 #[test]
 fn a_closed_pipe_ends_quietly_instead_of_panicking() {
     let path = shared().join("manifests/clio.json");
-    let mut child = Command::new(BIN)
-        .args(["manifest", path.to_str().unwrap()])
-        .stdout(Stdio::piped())
+    let args = ["manifest", path.to_str().unwrap()];
+    let normal = run(&args, "unused");
+    assert!(
+        normal.status.success() && !normal.stdout.is_empty(),
+        "the command prints something: {:?}",
+        text(&normal)
+    );
+
+    // Deterministic, unlike closing our end of a `Stdio::piped()` after spawning (the child may
+    // have written everything into the pipe buffer by then and never meet a closed pipe): the
+    // read end is closed before the child exists (and is close-on-exec, so no other child keeps
+    // it), so no reader remains and the child's first write to stdout fails with EPIPE, whatever
+    // the scheduling. Rust ignores SIGPIPE, so the error reaches the program, where a plain
+    // `println!` would panic and exit 101; the run above shows there is output to write.
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let child = Command::new(BIN)
+        .args(args)
+        .env("SWITCHBOARD_KEYCHAIN_SERVICE", "unused")
+        .env_remove("SWITCHBOARD_API_KEY")
+        .stdout(writer)
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    // Close the reading end before the program writes, as `| head -0` would.
-    drop(child.stdout.take());
     let out = child.wait_with_output().unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "exit {:?}: {err}", out.status.code());

@@ -11,6 +11,7 @@ use reqwest::Method;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::{Map, Value};
+use ts_rs::TS;
 use url::Url;
 
 use crate::error::{ErrorCode, UserError};
@@ -22,14 +23,15 @@ use crate::wire::{
 };
 
 /// Used when the manifest gives no `requestConfig.timeout`.
-pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(20);
+pub const DEFAULT_TIMEOUT: Duration = crate::manifest::DEFAULT_REQUEST_TIMEOUT;
 /// The server processes at most this many session ids per `GET /callLog`.
 pub const MAX_SESSION_IDS: usize = 5;
 /// Bodies longer than this are cut in the exchange record (the UI is not a hex dump).
 const MAX_RECORDED_BODY: usize = 256 * 1024;
 
 /// One request and its response, redacted, as the inspector shows it.
-#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize, TS)]
+#[ts(export)]
 #[serde(rename_all = "camelCase")]
 pub struct Exchange {
     pub method: String,
@@ -41,6 +43,7 @@ pub struct Exchange {
     pub status: Option<u16>,
     pub response_headers: Vec<(String, String)>,
     pub response_body: Option<String>,
+    #[ts(type = "number")]
     pub elapsed_ms: u64,
     /// True when the server sent a renewed session token (`x-refreshed-jwt-token`).
     pub refreshed_token: bool,

@@ -2,9 +2,11 @@
 //! on, and a message that says what happened and what to do next.
 
 use serde::Serialize;
+use ts_rs::TS;
 
 /// Stable error codes. Add one only when a caller branches on it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[ts(export)]
 pub enum ErrorCode {
     ManifestInvalid,
     PhoneInvalid,
@@ -22,7 +24,8 @@ pub enum ErrorCode {
 }
 
 /// What crosses to a person: `{ "code": "...", "message": "..." }`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[ts(export)]
 pub struct UserError {
     pub code: ErrorCode,
     pub message: String,

@@ -7,6 +7,7 @@
 
 use serde::Serialize;
 use serde_json::{Map, Value};
+use ts_rs::TS;
 
 use crate::client::{AppConnectClient, ClientError, Exchange};
 use crate::error::{ErrorCode, UserError};
@@ -19,7 +20,8 @@ use crate::wire::{
 /// The name prefix App Connect uses for automatic placeholders until an admin changes it.
 pub const DEFAULT_PLACEHOLDER_PREFIX: &str = "PlaceholderContact";
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[ts(export)]
 #[serde(rename_all = "camelCase")]
 pub enum Step {
     Lookup,
@@ -29,7 +31,8 @@ pub enum Step {
 }
 
 /// One step as it happened.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, TS)]
+#[ts(export)]
 #[serde(rename_all = "camelCase")]
 pub struct StepRecord {
     pub step: Step,
@@ -39,7 +42,8 @@ pub struct StepRecord {
     pub exchanges: Vec<Exchange>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+#[ts(export)]
 #[serde(
     rename_all = "camelCase",
     rename_all_fields = "camelCase",
@@ -115,7 +119,8 @@ impl From<FlowError> for UserError {
 }
 
 /// The call a person simulates: who called, when, for how long. Time is given, never read here.
-#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize, TS)]
+#[ts(export)]
 #[serde(rename_all = "camelCase")]
 pub struct SimulatedCall {
     pub session_id: String,
@@ -124,7 +129,9 @@ pub struct SimulatedCall {
     pub caller_name: Option<String>,
     /// The Switchboard user's own number (the other end of the call).
     pub own_number: String,
+    #[ts(type = "number")]
     pub start_time_ms: i64,
+    #[ts(type = "number")]
     pub duration_s: u64,
     pub note: String,
     /// Activity title; when empty the client's default (`Inbound Call from <name>`) is used.
@@ -149,7 +156,8 @@ pub fn auto_placeholder_name(prefix: &str, caller_name: Option<&str>, e164: &str
 }
 
 /// Settings of the automatic variant (SPEC §7).
-#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize, TS)]
+#[ts(export)]
 #[serde(rename_all = "camelCase")]
 pub struct AutoSettings {
     pub prefix: String,
@@ -166,7 +174,8 @@ impl Default for AutoSettings {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, TS)]
+#[ts(export)]
 #[serde(rename_all = "camelCase")]
 pub struct PlaceholderFlow {
     pub number: ParsedNumber,

@@ -4,6 +4,7 @@
 
 use serde::Serialize;
 use serde_json::{json, Value};
+use ts_rs::TS;
 
 use crate::manifest::{AdditionalField, Platform};
 use crate::wire::{ContactInfo, Direction, CREATE_NEW_CONTACT_ID};
@@ -13,7 +14,8 @@ pub const NO_CONTACT_WARNING: &str =
 pub const MULTIPLE_CONTACTS_WARNING: &str =
     "Multiple contacts found. Please select the contact to associate this activity with.";
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+#[ts(export)]
 #[serde(rename_all = "camelCase")]
 pub struct ContactOption {
     pub id: String,
@@ -24,7 +26,8 @@ pub struct ContactOption {
     pub is_create_row: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+#[ts(export)]
 #[serde(rename_all = "camelCase")]
 pub struct OptionItem {
     pub value: Value,
@@ -32,7 +35,8 @@ pub struct OptionItem {
 }
 
 /// One rendered additional field.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+#[ts(export)]
 #[serde(
     rename_all = "camelCase",
     tag = "kind",
@@ -67,7 +71,8 @@ pub enum FieldModel {
     },
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+#[ts(export)]
 #[serde(rename_all = "camelCase")]
 pub struct NewContactForm {
     /// Empty when the manifest has no contactTypes: then there is no Contact type dropdown.
@@ -76,7 +81,8 @@ pub struct NewContactForm {
 }
 
 /// The "Save to <CRM>" call-log form for one lookup result and one chosen contact.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+#[ts(export)]
 #[serde(rename_all = "camelCase")]
 pub struct LogForm {
     pub title: String,

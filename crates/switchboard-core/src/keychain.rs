@@ -4,6 +4,7 @@
 
 use crate::error::{ErrorCode, UserError};
 use crate::sensitive::Sensitive;
+pub use crate::workbench::binding::{Binding, SecretKind};
 
 /// Debug and release builds keep separate entries, so a dev build never touches real sessions.
 pub const SERVICE: &str = if cfg!(debug_assertions) {
@@ -34,6 +35,8 @@ pub trait SecretStore: Send + Sync {
     fn set(&self, account: &str, secret: &Sensitive<String>) -> Result<(), KeychainError>;
     /// True when an entry existed.
     fn delete(&self, account: &str) -> Result<bool, KeychainError>;
+    /// "Forget everything": deletes every entry the store holds for Switchboard; returns how many.
+    fn forget_all(&self) -> Result<usize, KeychainError>;
 }
 
 #[derive(Debug, Clone)]
@@ -108,7 +111,7 @@ impl Keychain {
 
     /// "Forget everything": deletes every entry this service wrote (sessions, login fields, for
     /// every profile and for the CLI) and the index. Returns how many secrets were deleted.
-    pub fn forget_all(&self) -> Result<usize, KeychainError> {
+    fn forget_everything(&self) -> Result<usize, KeychainError> {
         let mut deleted = 0;
         for account in self.accounts()? {
             if self.raw_delete(&account)? {
@@ -160,6 +163,10 @@ impl SecretStore for Keychain {
         Ok(())
     }
 
+    fn forget_all(&self) -> Result<usize, KeychainError> {
+        self.forget_everything()
+    }
+
     fn delete(&self, account: &str) -> Result<bool, KeychainError> {
         let existed = self.raw_delete(account)?;
         let mut accounts = self.accounts()?;
@@ -172,73 +179,117 @@ impl SecretStore for Keychain {
     }
 }
 
-/// What a profile keeps in the keychain, one entry per kind.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SecretKind {
-    /// The App Connect session JWT (from API-key login or the OAuth callback).
-    Session,
-    /// The values of the manifest's API-key login page, as one JSON object by `const`.
-    Login,
-}
-
-impl SecretKind {
-    pub const ALL: [SecretKind; 2] = [SecretKind::Session, SecretKind::Login];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SecretKind::Session => "session",
-            SecretKind::Login => "login",
-        }
-    }
-}
-
-/// The keychain account of one profile's secret of one kind.
-pub fn profile_account(profile_id: &str, kind: SecretKind) -> String {
-    format!("profile:{profile_id}:{}", kind.as_str())
-}
-
-/// A profile's stored login-page values by `const` (empty when none are stored).
+/// A binding's stored login-page values by `const` (empty when none are stored).
 pub fn login_values(
     store: &dyn SecretStore,
-    profile_id: &str,
+    binding: &Binding,
 ) -> Result<serde_json::Map<String, serde_json::Value>, KeychainError> {
     Ok(store
-        .get(&profile_account(profile_id, SecretKind::Login))?
+        .get(&binding.account(SecretKind::Login))?
         .and_then(|t| serde_json::from_str(t.expose()).ok())
         .unwrap_or_default())
 }
 
-/// Deletes every secret of a profile; returns how many existed.
-pub fn delete_profile(store: &dyn SecretStore, profile_id: &str) -> Result<usize, KeychainError> {
+/// Deletes every secret of a binding; returns how many existed.
+pub fn delete_binding(store: &dyn SecretStore, binding: &Binding) -> Result<usize, KeychainError> {
     let mut n = 0;
     for kind in SecretKind::ALL {
-        if store.delete(&profile_account(profile_id, kind))? {
+        if store.delete(&binding.account(kind))? {
             n += 1;
         }
     }
     Ok(n)
 }
 
-/// The keychain account of a CLI session JWT: one per server and platform.
-pub fn session_account(server_url: &str, platform: &str) -> String {
-    format!("session:{platform}@{}", server_url.trim_end_matches('/'))
+/// Secrets in memory, for tests of the code that uses a store. `unavailable` makes every call fail
+/// as a machine without a Secret Service does.
+#[derive(Debug, Default)]
+pub struct MemoryStore {
+    entries: std::sync::Mutex<std::collections::BTreeMap<String, String>>,
+    unavailable: std::sync::atomic::AtomicBool,
+}
+
+impl MemoryStore {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// A store whose every call fails with `KeychainError::Unavailable`.
+    pub fn unavailable() -> Self {
+        let s = Self::default();
+        s.set_unavailable(true);
+        s
+    }
+
+    pub fn set_unavailable(&self, on: bool) {
+        self.unavailable
+            .store(on, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// Every account with an entry.
+    pub fn accounts(&self) -> Vec<String> {
+        self.lock().keys().cloned().collect()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, std::collections::BTreeMap<String, String>> {
+        self.entries.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn check(&self) -> Result<(), KeychainError> {
+        if self.unavailable.load(std::sync::atomic::Ordering::SeqCst) {
+            return Err(KeychainError::Unavailable {
+                cause: "no Secret Service (test store)".to_owned(),
+            });
+        }
+        Ok(())
+    }
+}
+
+impl SecretStore for MemoryStore {
+    fn get(&self, account: &str) -> Result<Option<Sensitive<String>>, KeychainError> {
+        self.check()?;
+        Ok(self.lock().get(account).cloned().map(Sensitive::new))
+    }
+
+    fn set(&self, account: &str, secret: &Sensitive<String>) -> Result<(), KeychainError> {
+        self.check()?;
+        self.lock()
+            .insert(account.to_owned(), secret.expose().clone());
+        Ok(())
+    }
+
+    fn delete(&self, account: &str) -> Result<bool, KeychainError> {
+        self.check()?;
+        Ok(self.lock().remove(account).is_some())
+    }
+
+    fn forget_all(&self) -> Result<usize, KeychainError> {
+        self.check()?;
+        let mut entries = self.lock();
+        let n = entries.len();
+        entries.clear();
+        Ok(n)
+    }
+}
+
+impl<T: SecretStore> SecretStore for std::sync::Arc<T> {
+    fn get(&self, account: &str) -> Result<Option<Sensitive<String>>, KeychainError> {
+        (**self).get(account)
+    }
+    fn set(&self, account: &str, secret: &Sensitive<String>) -> Result<(), KeychainError> {
+        (**self).set(account, secret)
+    }
+    fn delete(&self, account: &str) -> Result<bool, KeychainError> {
+        (**self).delete(account)
+    }
+    fn forget_all(&self) -> Result<usize, KeychainError> {
+        (**self).forget_all()
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn accounts_separate_servers_and_platforms() {
-        assert_ne!(
-            session_account("http://a:1", "x"),
-            session_account("http://a:2", "x")
-        );
-        assert_eq!(
-            session_account("http://a:1/", "x"),
-            session_account("http://a:1", "x")
-        );
-    }
 
     #[test]
     fn unavailable_message_names_the_fix() {
@@ -248,5 +299,17 @@ mod tests {
         );
         assert!(matches!(e, KeychainError::Unavailable { .. }));
         assert!(e.to_string().contains("gnome-keyring"));
+    }
+
+    #[test]
+    fn the_memory_store_behaves_like_a_keychain() {
+        let s = MemoryStore::new();
+        let b = Binding::new("http://127.0.0.1:1", "x", None).unwrap();
+        s.set(&b.account(SecretKind::Session), &Sensitive::from("t"))
+            .unwrap();
+        assert_eq!(delete_binding(&s, &b).unwrap(), 1);
+        assert!(s.accounts().is_empty());
+        s.set_unavailable(true);
+        assert!(matches!(s.get("a"), Err(KeychainError::Unavailable { .. })));
     }
 }

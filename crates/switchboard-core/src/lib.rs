@@ -18,6 +18,7 @@ pub mod report;
 pub mod sensitive;
 pub mod store;
 pub mod wire;
+pub mod workbench;
 
 pub use error::{ErrorCode, UserError};
 pub use sensitive::Sensitive;

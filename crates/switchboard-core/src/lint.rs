@@ -6,18 +6,21 @@ use std::collections::BTreeSet;
 
 use serde::Serialize;
 use serde_json::Value;
+use ts_rs::TS;
 
 use crate::manifest::Platform;
 use crate::wire::CREATE_NEW_CONTACT_ID;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, TS)]
+#[ts(export)]
 #[serde(rename_all = "camelCase")]
 pub enum LintLevel {
     Error,
     Warning,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[ts(export)]
 #[serde(rename_all = "camelCase")]
 pub struct Lint {
     pub level: LintLevel,

@@ -12,6 +12,7 @@ use indexmap::IndexMap;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
+use ts_rs::TS;
 
 use crate::error::{ErrorCode, UserError};
 
@@ -117,10 +118,12 @@ pub struct Platform {
     pub request_config: Option<RequestConfig>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[ts(export)]
 #[serde(rename_all = "camelCase")]
 pub enum AuthType {
     ApiKey,
+    #[serde(rename = "oauth")]
     OAuth,
     Unknown,
 }
@@ -211,7 +214,8 @@ pub struct OAuth {
     pub redirect_uri: Option<String>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq, TS)]
+#[ts(export)]
 #[serde(rename_all = "camelCase")]
 pub struct Environment {
     #[serde(rename = "type", default, deserialize_with = "lenient")]
@@ -226,7 +230,8 @@ pub struct Environment {
     pub selections: Vec<EnvironmentChoice>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq, TS)]
+#[ts(export)]
 #[serde(rename_all = "camelCase")]
 pub struct EnvironmentChoice {
     #[serde(rename = "const")]
@@ -264,7 +269,8 @@ pub struct FieldSet {
 }
 
 /// A field of the call-log, message-log or new-contact form.
-#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq, TS)]
+#[ts(export)]
 #[serde(rename_all = "camelCase")]
 pub struct AdditionalField {
     #[serde(rename = "const")]
@@ -294,7 +300,8 @@ pub struct AdditionalField {
     pub options: Vec<FieldOption>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq, TS)]
+#[ts(export)]
 #[serde(rename_all = "camelCase")]
 pub struct FieldOption {
     #[serde(rename = "const")]
@@ -313,7 +320,37 @@ pub struct RequestConfig {
     pub timeout: Option<f64>,
 }
 
+/// The client's request timeout when the manifest sets none (extension 1.6.6).
+pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+/// Longer than any connector should take; larger values are taken for mistakes.
+pub const MAX_REQUEST_TIMEOUT_S: f64 = 3600.0;
+
 impl Platform {
+    /// The request timeout the client uses: `requestConfig.timeout` seconds, else 30 s. A value
+    /// that cannot be meant (not positive, not finite, over an hour: often milliseconds by
+    /// mistake) falls back to 30 s, with the reason to show.
+    pub fn request_timeout(&self) -> (Duration, Option<String>) {
+        let Some(t) = self.request_config.as_ref().and_then(|r| r.timeout) else {
+            return (DEFAULT_REQUEST_TIMEOUT, None);
+        };
+        let problem = if !t.is_finite() || t <= 0.0 {
+            format!("requestConfig.timeout is {t}; it must be a positive number of seconds.")
+        } else if t > MAX_REQUEST_TIMEOUT_S {
+            format!(
+                "requestConfig.timeout is {t} seconds (over an hour). It is in seconds, not milliseconds: did you mean {}?",
+                (t / 1000.0).round().max(1.0)
+            )
+        } else {
+            return (Duration::from_secs_f64(t), None);
+        };
+        (
+            DEFAULT_REQUEST_TIMEOUT,
+            Some(format!(
+                "{problem} Switchboard uses the client's default of 30 s."
+            )),
+        )
+    }
+
     pub fn auth_type(&self) -> AuthType {
         self.auth
             .as_ref()

@@ -3,6 +3,7 @@
 
 use phonenumber::{country, Mode};
 use serde::Serialize;
+use ts_rs::TS;
 
 use crate::error::{ErrorCode, UserError};
 
@@ -11,7 +12,8 @@ pub const MAX_FORMATS: usize = 3;
 /// Internal extension numbers are short digit strings with no country code.
 const MAX_EXTENSION_DIGITS: usize = 6;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[ts(export)]
 #[serde(rename_all = "camelCase")]
 pub struct ParsedNumber {
     /// What the person typed.
@@ -28,7 +30,8 @@ pub struct ParsedNumber {
 }
 
 /// One overriding format and the string it produces for a number.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[ts(export)]
 #[serde(rename_all = "camelCase")]
 pub struct Expansion {
     pub format: String,

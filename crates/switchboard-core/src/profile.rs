@@ -6,6 +6,7 @@
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
+use ts_rs::TS;
 
 use crate::error::{ErrorCode, UserError};
 use crate::manifest::SANDBOX_SOURCE;
@@ -19,7 +20,8 @@ pub const PALETTE: [&str; 8] = [
 
 const MAX_NAME: usize = 60;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
 #[serde(rename_all = "camelCase", default)]
 pub struct Profile {
     pub id: String,
@@ -38,7 +40,13 @@ pub struct Profile {
     pub region: String,
     /// Up to three overriding formats, e.g. `(***) ***-****`.
     pub formats: Vec<String>,
+    /// The agent's own number: the other end of a simulated call (`from` of an outbound call,
+    /// `to` of an inbound one).
+    pub agent_number: String,
 }
+
+/// A reserved fictional number (555-01xx), used until the person sets their own.
+pub const DEFAULT_AGENT_NUMBER: &str = "+16505550199";
 
 impl Default for Profile {
     fn default() -> Self {
@@ -52,6 +60,7 @@ impl Default for Profile {
             hostname: None,
             region: "US".to_owned(),
             formats: Vec::new(),
+            agent_number: DEFAULT_AGENT_NUMBER.to_owned(),
         }
     }
 }
@@ -72,6 +81,10 @@ pub enum ProfileError {
     BadFormat(String),
     #[error("\"{0}\" is not a server URL; use http(s)://host[:port], e.g. http://localhost:6066.")]
     BadServer(String),
+    #[error("{0}")]
+    BadAgentNumber(String),
+    #[error("Another profile is already called \"{0}\"; pick another name.")]
+    DuplicateName(String),
     #[error("The last profile cannot be deleted; create another one first.")]
     LastOne,
     #[error(transparent)]
@@ -114,6 +127,20 @@ impl Profile {
             .collect();
         phone::validate_formats(&self.formats)
             .map_err(|e| ProfileError::BadFormat(e.to_string()))?;
+        let agent = self.agent_number.trim();
+        self.agent_number = if agent.is_empty() {
+            DEFAULT_AGENT_NUMBER.to_owned()
+        } else {
+            phone::parse_input(agent, Some(&self.region))
+                .ok()
+                .filter(|n| n.valid)
+                .map(|n| n.e164)
+                .ok_or_else(|| {
+                    ProfileError::BadAgentNumber(format!(
+                        "\"{agent}\" is not a valid phone number for the agent; use E.164, e.g. +16505550199."
+                    ))
+                })?
+        };
         self.server_url = trimmed(self.server_url.take());
         if let Some(s) = &self.server_url {
             let ok = url::Url::parse(s)
@@ -148,7 +175,8 @@ struct ProfileFile {
 /// The profile list and its file. Every change is saved before it is reported done.
 #[derive(Debug)]
 pub struct Profiles {
-    path: PathBuf,
+    /// None: a list that lives in memory only (the CLI's one-off profile, tests).
+    path: Option<PathBuf>,
     file: ProfileFile,
 }
 
@@ -165,7 +193,7 @@ impl Profiles {
             Err(e) => (ProfileFile::default(), Some(e)),
         };
         let mut me = Self {
-            path: path.to_owned(),
+            path: Some(path.to_owned()),
             file,
         };
         me.file
@@ -180,8 +208,28 @@ impl Profiles {
         (me, problem)
     }
 
-    pub fn path(&self) -> &Path {
-        &self.path
+    /// A list of one profile that is never written to disk.
+    pub fn in_memory(profile: Profile) -> Result<Self, ProfileError> {
+        let profile = Profile {
+            id: if profile.id.is_empty() {
+                new_id()
+            } else {
+                profile.id.clone()
+            },
+            ..profile
+        }
+        .normalized()?;
+        Ok(Self {
+            path: None,
+            file: ProfileFile {
+                last: Some(profile.id.clone()),
+                profiles: vec![profile],
+            },
+        })
+    }
+
+    pub fn path(&self) -> Option<&Path> {
+        self.path.as_deref()
     }
 
     pub fn list(&self) -> &[Profile] {
@@ -214,7 +262,17 @@ impl Profiles {
     }
 
     fn save(&self) -> Result<(), ProfileError> {
-        Ok(store::save(&self.path, &self.file)?)
+        match &self.path {
+            Some(path) => Ok(store::save(path, &self.file)?),
+            None => Ok(()),
+        }
+    }
+
+    fn name_taken(&self, name: &str, except: &str) -> bool {
+        self.file
+            .profiles
+            .iter()
+            .any(|p| p.id != except && p.name.eq_ignore_ascii_case(name.trim()))
     }
 
     /// Runs `change` on a copy, saves it, and keeps the old list when saving fails.
@@ -250,6 +308,9 @@ impl Profiles {
             ..template
         }
         .normalized()?;
+        if self.name_taken(&profile.name, &profile.id) {
+            return Err(ProfileError::DuplicateName(profile.name));
+        }
         let added = profile.clone();
         self.commit(|f| {
             f.last = Some(added.id.clone());
@@ -264,7 +325,7 @@ impl Profiles {
         let base = format!("{} copy", source.name);
         let mut name = base.clone();
         let mut n = 2;
-        while self.file.profiles.iter().any(|p| p.name == name) {
+        while self.name_taken(&name, "") {
             name = format!("{base} {n}");
             n += 1;
         }
@@ -291,6 +352,9 @@ impl Profiles {
         change(&mut edited);
         edited.id = id.to_owned();
         let edited = edited.normalized()?;
+        if self.name_taken(&edited.name, id) {
+            return Err(ProfileError::DuplicateName(edited.name));
+        }
         let stored = edited.clone();
         self.commit(|f| f.profiles[i] = stored)?;
         Ok(edited)

@@ -5,6 +5,7 @@
 
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Map, Value};
+use ts_rs::TS;
 
 /// The id of the connector-provided "Create new contact..." row. The client recognises it by this id.
 pub const CREATE_NEW_CONTACT_ID: &str = "createNewContact";
@@ -39,7 +40,8 @@ where
 }
 
 /// `{message, messageType, ttl, details?}`; shown by the client as a toast.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, TS)]
+#[ts(export)]
 #[serde(rename_all = "camelCase")]
 pub struct ReturnMessage {
     #[serde(
@@ -47,12 +49,14 @@ pub struct ReturnMessage {
         skip_serializing_if = "Option::is_none",
         deserialize_with = "lenient"
     )]
+    #[ts(optional)]
     pub message: Option<String>,
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "lenient"
     )]
+    #[ts(optional)]
     pub message_type: Option<String>,
     /// Milliseconds; 0 keeps the toast until dismissed; missing means 5000 in the client.
     #[serde(
@@ -60,8 +64,10 @@ pub struct ReturnMessage {
         skip_serializing_if = "Option::is_none",
         deserialize_with = "lenient"
     )]
+    #[ts(optional, type = "number")]
     pub ttl: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub details: Option<Value>,
 }
 
@@ -77,7 +83,8 @@ impl ReturnMessage {
 }
 
 /// One contact of a findContact answer, or the object a createContact answer carries.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, TS)]
+#[ts(export)]
 #[serde(rename_all = "camelCase")]
 pub struct ContactInfo {
     #[serde(deserialize_with = "id_as_string", default)]
@@ -90,30 +97,35 @@ pub struct ContactInfo {
         skip_serializing_if = "Option::is_none",
         deserialize_with = "lenient"
     )]
+    #[ts(optional)]
     pub kind: Option<String>,
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "lenient"
     )]
+    #[ts(optional)]
     pub phone: Option<String>,
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "lenient"
     )]
+    #[ts(optional)]
     pub title: Option<String>,
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "lenient"
     )]
+    #[ts(optional)]
     pub company: Option<String>,
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "lenient"
     )]
+    #[ts(optional)]
     pub most_recent_activity_date: Option<String>,
     /// Keyed by call-log field `const`; a selection's value is its option list for this contact.
     #[serde(default)]
@@ -144,7 +156,8 @@ impl ContactInfo {
 }
 
 /// `GET /contact` answer.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, TS)]
+#[ts(export)]
 #[serde(rename_all = "camelCase")]
 pub struct FindContactResponse {
     #[serde(default)]
@@ -154,6 +167,7 @@ pub struct FindContactResponse {
         skip_serializing_if = "Option::is_none",
         deserialize_with = "lenient"
     )]
+    #[ts(optional)]
     pub return_message: Option<ReturnMessage>,
     #[serde(default, deserialize_with = "contacts_list")]
     pub contact: Vec<ContactInfo>,
@@ -179,7 +193,8 @@ impl FindContactResponse {
 }
 
 /// `POST /contact` body.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, TS)]
+#[ts(export)]
 #[serde(rename_all = "camelCase")]
 pub struct CreateContactRequest {
     pub phone_number: String,
@@ -191,7 +206,8 @@ pub struct CreateContactRequest {
 }
 
 /// `POST /contact` answer: `contact` is an object here, not a list.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, TS)]
+#[ts(export)]
 #[serde(rename_all = "camelCase")]
 pub struct CreateContactResponse {
     #[serde(default)]
@@ -201,20 +217,24 @@ pub struct CreateContactResponse {
         skip_serializing_if = "Option::is_none",
         deserialize_with = "lenient"
     )]
+    #[ts(optional)]
     pub return_message: Option<ReturnMessage>,
     #[serde(default, deserialize_with = "lenient")]
     pub contact: Option<ContactInfo>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, TS)]
+#[ts(export)]
 #[serde(rename_all = "camelCase")]
 pub struct Party {
     pub phone_number: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub name: Option<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, TS)]
+#[ts(export)]
 pub enum Direction {
     #[default]
     Inbound,
@@ -222,7 +242,8 @@ pub enum Direction {
 }
 
 /// A call record as the client sends it in `logInfo`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, TS)]
+#[ts(export)]
 #[serde(rename_all = "camelCase")]
 pub struct LogInfo {
     pub session_id: String,
@@ -231,16 +252,20 @@ pub struct LogInfo {
     pub from: Party,
     pub to: Party,
     /// Milliseconds since the epoch.
+    #[ts(type = "number")]
     pub start_time: i64,
     /// Seconds.
+    #[ts(type = "number")]
     pub duration: u64,
     pub result: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub custom_subject: Option<String>,
 }
 
 /// `POST /callLog` body.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, TS)]
+#[ts(export)]
 #[serde(rename_all = "camelCase")]
 pub struct CallLogRequest {
     pub log_info: LogInfo,
@@ -253,7 +278,8 @@ pub struct CallLogRequest {
     pub additional_submission: Map<String, Value>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, TS)]
+#[ts(export)]
 #[serde(rename_all = "camelCase")]
 pub struct CallLogResponse {
     #[serde(default)]
@@ -265,10 +291,12 @@ pub struct CallLogResponse {
         skip_serializing_if = "Option::is_none",
         deserialize_with = "lenient"
     )]
+    #[ts(optional)]
     pub return_message: Option<ReturnMessage>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, TS)]
+#[ts(export)]
 #[serde(rename_all = "camelCase")]
 pub struct LogMatch {
     #[serde(deserialize_with = "id_as_string")]
@@ -280,7 +308,8 @@ pub struct LogMatch {
 }
 
 /// `GET /callLog` answer.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, TS)]
+#[ts(export)]
 #[serde(rename_all = "camelCase")]
 pub struct CallLogLookupResponse {
     #[serde(default)]
@@ -292,6 +321,7 @@ pub struct CallLogLookupResponse {
         skip_serializing_if = "Option::is_none",
         deserialize_with = "lenient"
     )]
+    #[ts(optional)]
     pub return_message: Option<ReturnMessage>,
 }
 
@@ -308,7 +338,8 @@ pub struct ApiKeyLoginRequest {
 }
 
 /// `POST /apiKeyLogin` and `GET /oauth-callback` answer.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, TS)]
+#[ts(export)]
 #[serde(rename_all = "camelCase")]
 pub struct LoginResponse {
     #[serde(default)]
@@ -320,6 +351,7 @@ pub struct LoginResponse {
         skip_serializing_if = "Option::is_none",
         deserialize_with = "lenient"
     )]
+    #[ts(optional)]
     pub return_message: Option<ReturnMessage>,
 }
 
@@ -356,5 +388,138 @@ mod tests {
         })
         .unwrap();
         assert!(v["newContactType"].is_null());
+    }
+
+    /// The fields of a struct's generated TypeScript object type: (name, optional, type).
+    fn ts_fields<T: TS>() -> Vec<(String, bool, String)> {
+        let inline = T::inline(&ts_rs::Config::new());
+        let (mut text, mut rest) = (String::new(), inline.as_str());
+        while let Some(i) = rest.find("/*") {
+            text.push_str(&rest[..i]);
+            let end = rest[i..].find("*/").expect("closed comment");
+            rest = &rest[i + end + 2..];
+        }
+        text.push_str(rest);
+        let body = text.trim();
+        let body = &body[1..body.len() - 1];
+        let (mut depth, mut start, mut parts) = (0, 0, Vec::new());
+        for (i, c) in body.char_indices() {
+            match c {
+                '{' | '<' | '[' | '(' => depth += 1,
+                '}' | '>' | ']' | ')' => depth -= 1,
+                ',' if depth == 0 => {
+                    parts.push(&body[start..i]);
+                    start = i + 1;
+                }
+                _ => {}
+            }
+        }
+        parts.push(&body[start..]);
+        parts
+            .into_iter()
+            .filter(|p| !p.trim().is_empty())
+            .map(|p| {
+                let (name, ty) = p.split_once(':').expect("name: type");
+                let name = name.trim();
+                let optional = name.ends_with('?');
+                let name = name.trim_end_matches('?').trim_matches('"');
+                (name.to_owned(), optional, ty.trim().to_owned())
+            })
+            .collect()
+    }
+
+    /// What serde writes for `value` fits its generated TypeScript type: every key is declared,
+    /// every key left out is optional (`?`), and a `null` only where the type allows one.
+    fn assert_ts_fits<T: TS + Serialize>(value: &T) {
+        let json = serde_json::to_value(value).unwrap();
+        let obj = json.as_object().expect("an object");
+        let fields = ts_fields::<T>();
+        let name = T::name(&ts_rs::Config::new());
+        for key in obj.keys() {
+            assert!(
+                fields.iter().any(|(n, ..)| n == key),
+                "{name}: `{key}` is serialized but not in the TypeScript type {fields:?}"
+            );
+        }
+        for (field, optional, ty) in &fields {
+            match obj.get(field) {
+                None => assert!(*optional, "{name}: `{field}` is left out but not optional"),
+                Some(Value::Null) => assert!(
+                    ty == "JsonValue" || ty.split('|').any(|t| t.trim() == "null"),
+                    "{name}: `{field}` is null but typed `{ty}`"
+                ),
+                Some(_) => {}
+            }
+        }
+    }
+
+    #[test]
+    fn serde_output_fits_the_generated_typescript() {
+        assert_ts_fits(&ReturnMessage::default());
+        let mut rm = ReturnMessage::new("warning", "Careful", 0);
+        rm.details = Some(serde_json::json!([{"title": "t"}]));
+        assert_ts_fits(&rm);
+        assert_ts_fits(&ContactInfo::default());
+        assert_ts_fits(&ContactInfo::create_new_row());
+        let full = ContactInfo {
+            id: "1".into(),
+            name: Some("Ada".into()),
+            kind: Some("Lead".into()),
+            phone: Some("+1".into()),
+            title: Some("Dr".into()),
+            company: Some("Acme".into()),
+            most_recent_activity_date: Some("2024-01-01".into()),
+            additional_info: Some(serde_json::json!({"matter": []})),
+            is_new_contact: false,
+        };
+        let v = serde_json::to_value(&full).unwrap();
+        assert_eq!(v["type"], "Lead", "`kind` is sent as `type`");
+        assert_ts_fits(&full);
+        assert_ts_fits(&FindContactResponse {
+            successful: true,
+            return_message: Some(rm.clone()),
+            contact: vec![full.clone()],
+        });
+        assert_ts_fits(&FindContactResponse::default());
+        assert_ts_fits(&CreateContactResponse::default());
+        assert_ts_fits(&CreateContactRequest::default());
+        assert_ts_fits(&LogInfo::default());
+        assert_ts_fits(&Party::default());
+        assert_ts_fits(&CallLogRequest::default());
+        assert_ts_fits(&CallLogResponse::default());
+        assert_ts_fits(&CallLogLookupResponse::default());
+        assert_ts_fits(&LogMatch::default());
+        assert_ts_fits(&LoginResponse::default());
+        assert_ts_fits(&crate::profile::Profile::default());
+        assert_ts_fits(&crate::flow::AutoSettings::default());
+        assert_ts_fits(&crate::UserError::new(crate::ErrorCode::Timeout, "slow"));
+        assert_ts_fits(&crate::manifest::AdditionalField::default());
+        assert_ts_fits(&crate::manifest::Environment::default());
+    }
+
+    /// Each variant's serde name is one of the generated union's string literals (acronyms such
+    /// as `OAuth` are where serde's and ts-rs's renaming could drift apart).
+    fn assert_variants_fit<T: TS + Serialize>(variants: &[T]) {
+        let ts = T::inline(&ts_rs::Config::new());
+        let literals: Vec<&str> = ts.split('|').map(|l| l.trim().trim_matches('"')).collect();
+        assert_eq!(literals.len(), variants.len(), "{ts}");
+        for v in variants {
+            let json = serde_json::to_value(v).unwrap();
+            let s = json.as_str().expect("a unit variant");
+            assert!(literals.contains(&s), "`{s}` is not in {ts}");
+        }
+    }
+
+    #[test]
+    fn enum_names_match_serde() {
+        use crate::manifest::AuthType;
+        assert_variants_fit(&[AuthType::ApiKey, AuthType::OAuth, AuthType::Unknown]);
+        assert_variants_fit(&[Direction::Inbound, Direction::Outbound]);
+        use crate::flow::Step;
+        assert_variants_fit(&[Step::Lookup, Step::Create, Step::Log, Step::Verify]);
+        use crate::lint::LintLevel;
+        assert_variants_fit(&[LintLevel::Error, LintLevel::Warning]);
+        use crate::check::Severity;
+        assert_variants_fit(&[Severity::Error, Severity::Warning]);
     }
 }

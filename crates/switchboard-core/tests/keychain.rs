@@ -1,9 +1,11 @@
 //! The keychain against a real Secret Service (gnome-keyring in the test's D-Bus session, started by
 //! `scripts/with-keyring.sh`), and the error when there is none.
 
-use switchboard_core::keychain::{
-    self, profile_account, Keychain, KeychainError, SecretKind, SecretStore,
-};
+use switchboard_core::keychain::{self, Binding, Keychain, KeychainError, SecretKind, SecretStore};
+
+fn binding(port: u16, platform: &str) -> Binding {
+    Binding::new(&format!("http://127.0.0.1:{port}"), platform, None).unwrap()
+}
 use switchboard_core::Sensitive;
 
 fn keychain(name: &str) -> Keychain {
@@ -57,40 +59,36 @@ fn entries_are_separate_per_account() {
 }
 
 #[test]
-fn a_profile_keeps_one_entry_per_kind_and_deleting_it_removes_them() {
-    let k = keychain("profile");
-    let (a, b) = ("0a1b", "9f8e");
+fn a_server_keeps_one_entry_per_kind_and_signing_out_removes_them() {
+    let k = keychain("binding");
+    let (a, b) = (binding(1, "crm"), binding(2, "crm"));
+    k.set(&a.account(SecretKind::Session), &Sensitive::from("jwt-a"))
+        .unwrap();
     k.set(
-        &profile_account(a, SecretKind::Session),
-        &Sensitive::from("jwt-a"),
-    )
-    .unwrap();
-    k.set(
-        &profile_account(a, SecretKind::Login),
+        &a.account(SecretKind::Login),
         &Sensitive::from(r#"{"apiKey":"key-a"}"#),
     )
     .unwrap();
-    k.set(
-        &profile_account(b, SecretKind::Session),
-        &Sensitive::from("jwt-b"),
-    )
-    .unwrap();
-    assert_eq!(keychain::delete_profile(&k, a).unwrap(), 2);
+    k.set(&b.account(SecretKind::Session), &Sensitive::from("jwt-b"))
+        .unwrap();
+    assert_eq!(
+        keychain::login_values(&k, &a).unwrap()["apiKey"],
+        "key-a",
+        "login values are read back by binding"
+    );
+    assert_eq!(keychain::delete_binding(&k, &a).unwrap(), 2);
     for kind in SecretKind::ALL {
-        assert_eq!(k.get(&profile_account(a, kind)).unwrap(), None);
+        assert_eq!(k.get(&a.account(kind)).unwrap(), None);
     }
     assert_eq!(
-        k.get(&profile_account(b, SecretKind::Session))
+        k.get(&b.account(SecretKind::Session))
             .unwrap()
             .unwrap()
             .expose(),
         "jwt-b",
-        "another profile's session is untouched"
+        "another server's session is untouched"
     );
-    assert_eq!(
-        k.accounts().unwrap(),
-        [profile_account(b, SecretKind::Session)]
-    );
+    assert_eq!(k.accounts().unwrap(), [b.account(SecretKind::Session)]);
     k.forget_all().unwrap();
 }
 
@@ -99,10 +97,10 @@ fn forget_everything_removes_every_entry_of_the_service_and_only_those() {
     let k = keychain("forget");
     let other = keychain("forget-other");
     let accounts = [
-        profile_account("p1", SecretKind::Session),
-        profile_account("p1", SecretKind::Login),
-        profile_account("p2", SecretKind::Session),
-        keychain::session_account("http://127.0.0.1:6066", "sandbox"),
+        binding(1, "a").account(SecretKind::Session),
+        binding(1, "a").account(SecretKind::Login),
+        binding(2, "a").account(SecretKind::Session),
+        binding(6066, "sandbox").account(SecretKind::Session),
     ];
     for (i, a) in accounts.iter().enumerate() {
         k.set(a, &Sensitive::new(format!("secret-{i}"))).unwrap();

@@ -7,8 +7,11 @@
 pub mod crm;
 mod routes;
 
+use std::fmt;
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
@@ -59,6 +62,56 @@ impl Quirks {
     }
 }
 
+/// Where the sandbox reads the time: seconds since the Unix epoch, for session tokens' `iat`,
+/// `exp`, their expiry check and their renewal. Tests inject a [`ManualClock`] to let time pass
+/// without waiting.
+pub trait Clock: fmt::Debug + Send + Sync {
+    fn now_secs(&self) -> u64;
+}
+
+/// The wall clock; the default.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now_secs(&self) -> u64 {
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0)
+    }
+}
+
+/// A clock that moves only when told to.
+#[derive(Debug, Default)]
+pub struct ManualClock(AtomicU64);
+
+impl ManualClock {
+    /// Starts at `secs` since the Unix epoch.
+    pub fn new(secs: u64) -> Self {
+        Self(AtomicU64::new(secs))
+    }
+
+    /// Starts at the wall clock's current time.
+    pub fn starting_now() -> Self {
+        Self::new(SystemClock.now_secs())
+    }
+
+    pub fn advance(&self, secs: u64) {
+        self.0.fetch_add(secs, Ordering::SeqCst);
+    }
+
+    pub fn set(&self, secs: u64) {
+        self.0.store(secs, Ordering::SeqCst);
+    }
+}
+
+impl Clock for ManualClock {
+    fn now_secs(&self) -> u64 {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct SandboxConfig {
     pub api_key: String,
@@ -71,6 +124,8 @@ pub struct SandboxConfig {
     pub jwt_secret: Option<Vec<u8>>,
     pub seeded: bool,
     pub quirks: Quirks,
+    /// The time source for session tokens ([`SystemClock`] unless given).
+    pub clock: Arc<dyn Clock>,
 }
 
 impl Default for SandboxConfig {
@@ -82,6 +137,7 @@ impl Default for SandboxConfig {
             jwt_secret: None,
             seeded: true,
             quirks: Quirks::default(),
+            clock: Arc::new(SystemClock),
         }
     }
 }

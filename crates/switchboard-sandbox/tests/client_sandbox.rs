@@ -2,6 +2,7 @@
 //! formats, extensions, sessions, create, log and verify, and the automatic placeholder flow.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use serde_json::Map;
 use switchboard_core::client::{AppConnectClient, ClientError, TokenStyle};
@@ -10,7 +11,7 @@ use switchboard_core::flow::{AutoSettings, FlowState, PlaceholderFlow, Simulated
 use switchboard_core::phone;
 use switchboard_core::wire::Direction;
 use switchboard_core::Sensitive;
-use switchboard_sandbox::{Sandbox, SandboxConfig};
+use switchboard_sandbox::{ManualClock, Sandbox, SandboxConfig};
 
 const LOOPBACK: &str = "127.0.0.1:0";
 
@@ -253,17 +254,32 @@ async fn bearer_tokens_work_too() {
     assert_eq!(called.result.unwrap().real_matches().count(), 1);
 }
 
-#[tokio::test]
-async fn a_renewed_token_replaces_the_old_one() {
+const DAY: u64 = 24 * 3600;
+
+/// A sandbox whose clock only moves when the test advances it (default lifetimes: two weeks,
+/// renewed below one week).
+async fn sandbox_with_clock() -> (Sandbox, Arc<ManualClock>) {
+    let clock = Arc::new(ManualClock::new(1_767_000_000));
     let sb = sandbox(SandboxConfig {
-        renew_below_secs: u64::MAX,
+        clock: clock.clone(),
         ..SandboxConfig::default()
     })
     .await;
+    (sb, clock)
+}
+
+#[tokio::test]
+async fn a_renewed_token_replaces_the_old_one() {
+    let (sb, clock) = sandbox_with_clock().await;
     let client = signed_in(&sb).await;
     let before = client.jwt().unwrap();
-    // JWTs issued within the same second are identical; wait for a new iat.
-    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let fresh = client.find_contact("+14155550100", "", false).await;
+    assert!(
+        !fresh.exchange.refreshed_token && fresh.refreshed_jwt.is_none(),
+        "a token with two weeks left is not renewed"
+    );
+    // Less than a week left: the next call renews it (with a new iat, so a different token).
+    clock.advance(7 * DAY + 1);
     let called = client.find_contact("+14155550100", "", false).await;
     assert!(called.exchange.refreshed_token);
     let renewed = called
@@ -280,6 +296,32 @@ async fn a_renewed_token_replaces_the_old_one() {
         .response_headers
         .iter()
         .any(|(k, v)| k == "x-refreshed-jwt-token" && v == "<redacted>"));
+    let after = client.find_contact("+14155550100", "", false).await;
+    assert!(
+        after.result.is_ok() && after.refreshed_jwt.is_none(),
+        "the renewed token has a full lifetime again"
+    );
+}
+
+#[tokio::test]
+async fn an_expired_token_is_refused() {
+    let (sb, clock) = sandbox_with_clock().await;
+    let client = signed_in(&sb).await;
+    let original = client.jwt().unwrap();
+    clock.advance(14 * DAY);
+    assert!(
+        client
+            .find_contact("+14155550100", "", false)
+            .await
+            .result
+            .is_ok(),
+        "valid up to its last second"
+    );
+    clock.advance(1);
+    client.set_jwt(Some(original));
+    let called = client.find_contact("+14155550100", "", false).await;
+    assert_eq!(called.exchange.status, Some(400), "expired");
+    assert_eq!(called.result.unwrap_err().code(), ErrorCode::Unauthorized);
 }
 
 #[tokio::test]
