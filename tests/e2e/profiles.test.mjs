@@ -68,6 +68,15 @@ test("profiles are created, edited and switched, each with its own session, and 
   await click("profile-create");
   await browser.waitUntil(async () => (await activeProfileName()) === "Acme staging", { timeout: 10000 });
   await waitText("manifest-source", "Sandbox (bundled)");
+  // A session belongs to the server that issued it, not to a profile: the new profile is on the
+  // same in-app sandbox, so it is signed in with the session stored for it.
+  await waitText("session-pill", "Signed in");
+  // Pointed at another server, the profile is signed out there (nothing listens on port 9; no
+  // request is made by switching).
+  const server = await byTestId(browser, "server-url");
+  await server.clearValue();
+  await server.setValue("http://127.0.0.1:9");
+  await click("server-use");
   await waitText("session-pill", "Signed out");
 
   // Phone settings belong to the profile and drive the number field.
@@ -82,7 +91,7 @@ test("profiles are created, edited and switched, each with its own session, and 
   await waitText("lookup-phone-preview", "020 7946 0018");
   await screenshot(browser, "profile-phone-settings");
 
-  // The first profile kept its session (signed in above); this one has none.
+  // The first profile's server has its session; this profile's server has none.
   await chooseProfile("Sandbox");
   await waitText("session-pill", "Signed in");
   await chooseProfile("Acme staging");
@@ -109,6 +118,10 @@ test("profiles are created, edited and switched, each with its own session, and 
   });
   await click("nav-profiles");
   assert.equal(await (await byTestId(browser, "profile-region")).getValue(), "GB");
+  await waitText("session-pill", "Signed out");
+  // Back on the sandbox's address, the profile is signed in again with the sandbox's session.
+  await click("server-reset");
+  await waitText("session-pill", "Signed in");
   const stored = JSON.parse(readFileSync(join(process.env.XDG_CONFIG_HOME, "dev.switchboard.app", "profiles.json"), "utf8"));
   assert.deepEqual(
     stored.profiles.map((p) => p.name),
@@ -119,6 +132,11 @@ test("profiles are created, edited and switched, each with its own session, and 
 
 test("sign-in values and the session go to the keychain; the window only learns they are stored", async () => {
   await click("nav-signin");
+  // Signed in already (the sandbox's session): sign out, then sign in by typing the key.
+  if (await (await byTestId(browser, "sign-out")).isExisting()) {
+    await click("sign-out");
+    await waitText("session-pill", "Signed out");
+  }
   await (await byTestId(browser, "login-apiKey")).setValue(API_KEY);
   await click("sign-in");
   await waitText("session-pill", "Sandbox Demo User");
@@ -128,9 +146,9 @@ test("sign-in values and the session go to the keychain; the window only learns 
 
   const entries = keychainEntries();
   assert.equal(keychainCount(), entries.length + 1, "the index lists every entry (and is one itself)");
-  const login = entries.find((e) => e.account.endsWith(":login") && e.secret.includes(API_KEY));
+  const login = entries.find((e) => e.account.startsWith("login:") && e.secret.includes(API_KEY));
   assert.ok(login, `the API key is in the real keychain: ${entries.map((e) => e.account).join(", ")}`);
-  assert.ok(entries.some((e) => e.account.endsWith(":session") && /^eyJ/.test(e.secret)), "the session JWT is stored");
+  assert.ok(entries.some((e) => e.account.startsWith("session:") && /^eyJ/.test(e.secret)), "the session JWT is stored");
   const page = await browser.getPageSource();
   assert.ok(!page.includes(API_KEY), "the API key is not in the window");
   assert.doesNotMatch(page, /eyJ[\w-]{10,}\.[\w-]+/, "no session token in the window");
@@ -195,7 +213,7 @@ test("after a scripted session and a report export, no secret is on disk or in t
   // Every secret used: the API key, each session token, the sandbox's signing key.
   const secrets = new Set([API_KEY]);
   for (const e of keychainEntries()) {
-    if (e.account.endsWith(":session") || e.account === "sandbox:signing-key") secrets.add(e.secret);
+    if (e.account.startsWith("session:") || e.account === "sandbox:signing-key") secrets.add(e.secret);
   }
   assert.ok(secrets.size >= 3, "the API key, at least one session and the signing key");
 

@@ -102,9 +102,14 @@ fn title_of(f: &AdditionalField) -> String {
     f.title.clone().unwrap_or_else(|| f.key.clone())
 }
 
+/// The option the client appends to a selection (SPEC §6): `{const: "none", title: "None"}`. It is
+/// last, so the first real option stays preselected; a saved `"none"` is dropped from
+/// `additionalSubmission`.
+pub const NONE_VALUE: &str = "none";
+
 fn none_option() -> OptionItem {
     OptionItem {
-        value: Value::Null,
+        value: Value::String(NONE_VALUE.to_owned()),
         title: "None".to_owned(),
     }
 }
@@ -339,6 +344,12 @@ mod tests {
         assert_eq!(
             options.iter().map(|o| o.title.as_str()).collect::<Vec<_>>(),
             ["Sample Deal A", "Sample Deal B", "None"]
+        );
+        assert_eq!(options[0].value, json!("deals-1"), "the first real option comes first");
+        assert_eq!(
+            options.last().map(|o| &o.value),
+            Some(&json!(NONE_VALUE)),
+            "None is SPEC §6's {{const: \"none\"}}, last"
         );
         let form = log_form("sandbox", &p, &contacts, Some("1002"), Direction::Inbound);
         assert!(form.new_contact.is_none());

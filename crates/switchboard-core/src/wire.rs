@@ -338,8 +338,8 @@ pub struct ApiKeyLoginRequest {
 }
 
 /// `POST /apiKeyLogin` and `GET /oauth-callback` answer.
+/// Not exported to TypeScript: it carries the session token, which never reaches the web view.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, TS)]
-#[ts(export)]
 #[serde(rename_all = "camelCase")]
 pub struct LoginResponse {
     #[serde(default)]

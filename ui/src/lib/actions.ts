@@ -2,7 +2,7 @@
 // and a failure's message (it names the fix) stays on screen until dismissed.
 import { errorMessage } from "./api";
 import { toast } from "./toasts.svelte";
-import type { AppView } from "./types";
+import type { AppView } from "./bindings/AppView";
 
 export async function applyView(
   action: () => Promise<AppView>,

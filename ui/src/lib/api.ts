@@ -1,24 +1,46 @@
-// Typed wrappers over the shell's commands. Every failure is a UserError {code, message}.
+// Typed wrappers over the shell's commands (src-tauri/src/*.rs, one-line adapters over the
+// switchboard-core workbench). Argument names are the commands' snake_case names in camelCase, as
+// Tauri maps them. Every type that crosses is generated from Rust (lib/bindings, `make bindings`).
+// Every failure is a UserError {code, message}.
 import { invoke } from "@tauri-apps/api/core";
-import type {
-  AppView,
-  CallInput,
-  ContactInfo,
-  Direction,
-  Exchange,
-  LogForm,
-  FlowView,
-  LookupView,
-  OAuthStartView,
-  ProfileEdit,
-  PhoneInput,
-  PhoneView,
-  SignInView,
-  UserError,
-} from "./types";
+import type { AppView } from "./bindings/AppView";
+import type { AutoPreview } from "./bindings/AutoPreview";
+import type { AutoSettings } from "./bindings/AutoSettings";
+import type { CallInput } from "./bindings/CallInput";
+import type { ContactInfo } from "./bindings/ContactInfo";
+import type { Direction } from "./bindings/Direction";
+import type { ErrorCode } from "./bindings/ErrorCode";
+import type { FlowView } from "./bindings/FlowView";
+import type { ForgottenView } from "./bindings/ForgottenView";
+import type { LogForm } from "./bindings/LogForm";
+import type { LookupView } from "./bindings/LookupView";
+import type { OAuthStartView } from "./bindings/OAuthStartView";
+import type { PhoneInput } from "./bindings/PhoneInput";
+import type { PhoneView } from "./bindings/PhoneView";
+import type { ProfileEdit } from "./bindings/ProfileEdit";
+import type { Recorded } from "./bindings/Recorded";
+import type { SignInView } from "./bindings/SignInView";
+import type { UserError } from "./bindings/UserError";
+import type { JsonValue } from "./bindings/serde_json/JsonValue";
+
+/**
+ * The `sign_in` command's argument: `switchboard_core::workbench::SignIn` (deserialized only, so
+ * it has no generated binding). Login-page values by `const`; a blank one takes the value stored
+ * for this server.
+ */
+export interface SignInInput {
+  fields: [string, string][];
+  hostname: string | null;
+  remember: boolean;
+}
 
 export function isUserError(e: unknown): e is UserError {
   return typeof e === "object" && e !== null && "code" in e && "message" in e;
+}
+
+/** True when `e` is a UserError with this code. Branch on codes, never on message text. */
+export function hasCode(e: unknown, code: ErrorCode): e is UserError {
+  return isUserError(e) && e.code === code;
 }
 
 export function errorMessage(e: unknown): string {
@@ -31,14 +53,14 @@ export const api = {
   openManifest: (source: string) => invoke<AppView>("open_manifest", { source }),
   selectPlatform: (name: string) => invoke<AppView>("select_platform", { name }),
   setServerUrl: (url: string) => invoke<AppView>("set_server_url", { url }),
-  signIn: (fields: [string, string][], hostname: string | null, remember: boolean) =>
-    invoke<SignInView>("sign_in", { fields, hostname, remember }),
+  signIn: (input: SignInInput) => invoke<SignInView>("sign_in", { input }),
   signOut: () => invoke<AppView>("sign_out"),
   forgetLogin: () => invoke<AppView>("forget_login"),
-  forgetEverything: () => invoke<{ deleted: number; view: AppView }>("forget_everything"),
-  oauthStart: (loopback: boolean, hostname: string | null) =>
-    invoke<OAuthStartView>("oauth_start", { loopback, hostname }),
-  oauthPaste: (url: string, hostname: string | null) => invoke<SignInView>("oauth_paste", { url, hostname }),
+  forgetEverything: () => invoke<ForgottenView>("forget_everything"),
+  /** `port`: the loopback listener's port (the CRM checks the registered redirect URI); null = any free one. */
+  oauthStart: (loopback: boolean, hostname: string | null, port: number | null) =>
+    invoke<OAuthStartView>("oauth_start", { loopback, hostname, port }),
+  oauthPaste: (url: string) => invoke<SignInView>("oauth_paste", { url }),
   oauthCancel: () => invoke<void>("oauth_cancel"),
   profileCreate: (name: string, copyCurrent: boolean) => invoke<AppView>("profile_create", { name, copyCurrent }),
   profileDuplicate: (id: string) => invoke<AppView>("profile_duplicate", { id }),
@@ -48,17 +70,19 @@ export const api = {
   exportReport: (path: string | null) => invoke<string>("export_report", { path }),
   parsePhone: (phone: PhoneInput) => invoke<PhoneView>("parse_phone", { phone }),
   findContact: (phone: PhoneInput) => invoke<LookupView>("find_contact", { phone }),
+  autoPreview: (phone: PhoneInput, prefix: string, callerName: string | null) =>
+    invoke<AutoPreview>("auto_preview", { phone, prefix, callerName }),
   flowStart: (phone: PhoneInput) => invoke<FlowView>("flow_start", { phone }),
-  flowCreate: (name: string, contactType: string | null, additional: Record<string, unknown>) =>
+  flowCreate: (name: string, contactType: string | null, additional: Record<string, JsonValue>) =>
     invoke<FlowView>("flow_create", { name, contactType, additional }),
   flowLog: (call: CallInput) => invoke<FlowView>("flow_log", { call }),
   flowVerify: () => invoke<FlowView>("flow_verify"),
-  flowAuto: (phone: PhoneInput, settings: { prefix: string; contactType: string | null }, call: CallInput) =>
+  flowAuto: (phone: PhoneInput, settings: AutoSettings, call: CallInput) =>
     invoke<FlowView>("flow_auto", { phone, settings, call }),
   previewLogForm: (selected: string | null, direction: Direction) =>
     invoke<LogForm>("preview_log_form", { selected, direction }),
   logForm: (contacts: ContactInfo[], selected: string | null, direction: Direction) =>
     invoke<LogForm>("log_form", { contacts, selected, direction }),
-  history: () => invoke<Exchange[]>("history"),
+  history: () => invoke<Recorded[]>("history"),
   clearHistory: () => invoke<void>("clear_history"),
 };

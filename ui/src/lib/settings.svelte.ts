@@ -2,7 +2,8 @@
 // in place. They are saved in the profile, in the app's config dir, never in the web view.
 import { api, errorMessage } from "./api";
 import { toast } from "./toasts.svelte";
-import type { Profile } from "./types";
+import type { PhoneInput } from "./bindings/PhoneInput";
+import type { Profile } from "./bindings/Profile";
 
 interface PhoneSettings {
   profileId: string;
@@ -34,7 +35,7 @@ export async function savePhoneSettings() {
   }
 }
 
-export function phoneInput(input: string) {
+export function phoneInput(input: string): PhoneInput {
   return {
     input,
     region: phoneSettings.region.trim() || null,

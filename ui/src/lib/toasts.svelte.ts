@@ -1,6 +1,6 @@
 // Toasts as App Connect shows returnMessage: coloured by messageType, gone after ttl ms (0 stays),
 // with the message's details, and a badge when the real client's default filter would hide it.
-import type { ReturnMessage } from "./types";
+import type { ReturnMessage } from "./bindings/ReturnMessage";
 
 export interface DetailItem {
   id?: string;

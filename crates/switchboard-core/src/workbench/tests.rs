@@ -350,7 +350,7 @@ async fn remembered_login_values_are_reused_only_on_their_server() {
     let logins: Vec<String> = a
         .seen()
         .iter()
-        .filter(|s| s.target == "/apiKeyLogin")
+        .filter(|s| s.method == "POST" && s.target == "/apiKeyLogin")
         .map(|s| s.body.clone())
         .collect();
     assert_eq!(logins.len(), 3);
