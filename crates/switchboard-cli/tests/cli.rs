@@ -442,3 +442,70 @@ fn a_closed_pipe_ends_quietly_instead_of_panicking() {
     assert!(out.status.success(), "exit {:?}: {err}", out.status.code());
     assert!(!err.contains("panicked"), "{err}");
 }
+
+/// Every item the Secret Service holds for `svc`, as libsecret's `secret-tool` lists them (the
+/// index cannot hide an entry from this count).
+fn items_in_service(svc: &str) -> usize {
+    let out = Command::new("secret-tool")
+        .args(["search", "--all", "--unlock", "service", svc])
+        .output()
+        .expect("secret-tool (libsecret-tools) is installed by scripts/setup.sh");
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter(|l| l.starts_with("[/"))
+        .count()
+}
+
+#[test]
+fn concurrent_sign_ins_are_all_indexed_and_forget_all_leaves_nothing() {
+    require_secret_service();
+    const N: usize = 8;
+    // One server each, so every sign-in writes its own session entry and updates the index.
+    let servers: Vec<StandaloneSandbox> = (0..N).map(|_| StandaloneSandbox::start()).collect();
+    let svc = service("concurrent");
+    let children: Vec<Child> = servers
+        .iter()
+        .map(|sb| {
+            Command::new(BIN)
+                .args(["--server", &sb.url, "login", "--api-key", KEY])
+                .env("SWITCHBOARD_KEYCHAIN_SERVICE", &svc)
+                .stdout(Stdio::null())
+                .stderr(Stdio::piped())
+                .spawn()
+                .expect("the binary runs")
+        })
+        .collect();
+    for child in children {
+        let o = child.wait_with_output().unwrap();
+        assert!(
+            o.status.success(),
+            "a concurrent sign-in failed: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+    }
+    let index = Command::new("secret-tool")
+        .args(["lookup", "service", &svc, "username", "switchboard:index"])
+        .output()
+        .unwrap();
+    let names: Vec<String> =
+        serde_json::from_slice(&index.stdout).expect("the index is a JSON list");
+    assert_eq!(
+        names.len(),
+        N,
+        "every concurrent sign-in is in the index, none lost to another's update: {names:?}"
+    );
+    assert_eq!(items_in_service(&svc), N + 1, "N sessions and the index");
+
+    let o = run(&["forget-all"], &svc);
+    assert!(o.status.success(), "{}", text(&o).1);
+    assert!(
+        text(&o).0.contains(&format!("Forgot {N} stored secrets")),
+        "{}",
+        text(&o).0
+    );
+    assert_eq!(
+        items_in_service(&svc),
+        0,
+        "forget-all leaves nothing in the Secret Service"
+    );
+}

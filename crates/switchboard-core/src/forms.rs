@@ -345,7 +345,11 @@ mod tests {
             options.iter().map(|o| o.title.as_str()).collect::<Vec<_>>(),
             ["Sample Deal A", "Sample Deal B", "None"]
         );
-        assert_eq!(options[0].value, json!("deals-1"), "the first real option comes first");
+        assert_eq!(
+            options[0].value,
+            json!("deals-1"),
+            "the first real option comes first"
+        );
         assert_eq!(
             options.last().map(|o| &o.value),
             Some(&json!(NONE_VALUE)),

@@ -98,6 +98,37 @@ impl Keychain {
             .unwrap_or_default())
     }
 
+    /// Serialises the index's read-modify-write across processes (the app and any number of CLI
+    /// runs): an exclusive advisory lock on a file named after the service, in the user's runtime
+    /// dir (else the temp dir), held until the returned file is dropped. Without it, concurrent
+    /// sign-ins lost names from the index and "forget everything" left their secrets behind. When
+    /// no lock file can be made, the update goes ahead unlocked (as before) rather than failing.
+    fn index_lock(&self) -> Option<std::fs::File> {
+        let dir = std::env::var_os("XDG_RUNTIME_DIR")
+            .map(std::path::PathBuf::from)
+            .filter(|d| d.is_dir())
+            .unwrap_or_else(std::env::temp_dir);
+        let name: String = self
+            .service
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect();
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(dir.join(format!("{name}.keychain-index.lock")))
+            .ok()?;
+        file.lock().ok()?;
+        Some(file)
+    }
+
     fn write_index(&self, accounts: &[String]) -> Result<(), KeychainError> {
         if accounts.is_empty() {
             self.raw_delete(INDEX_ACCOUNT)?;
@@ -112,6 +143,7 @@ impl Keychain {
     /// "Forget everything": deletes every entry this service wrote (sessions, login fields, for
     /// every profile and for the CLI) and the index. Returns how many secrets were deleted.
     fn forget_everything(&self) -> Result<usize, KeychainError> {
+        let _lock = self.index_lock();
         let mut deleted = 0;
         for account in self.accounts()? {
             if self.raw_delete(&account)? {
@@ -152,6 +184,7 @@ impl SecretStore for Keychain {
     }
 
     fn set(&self, account: &str, secret: &Sensitive<String>) -> Result<(), KeychainError> {
+        let _lock = self.index_lock();
         self.entry(account)?
             .set_password(secret.expose())
             .map_err(|e| map_err(account, e))?;
@@ -168,6 +201,7 @@ impl SecretStore for Keychain {
     }
 
     fn delete(&self, account: &str) -> Result<bool, KeychainError> {
+        let _lock = self.index_lock();
         let existed = self.raw_delete(account)?;
         let mut accounts = self.accounts()?;
         let before = accounts.len();
