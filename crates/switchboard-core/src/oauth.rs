@@ -45,6 +45,10 @@ pub enum OAuthError {
     NoCode,
     #[error("The redirected URL's state does not match this sign-in (expected \"{expected}\"). Start the sign-in again and use the newest redirect.")]
     StateMismatch { expected: String },
+    #[error("The redirected URL has no state (expected \"{expected}\"), so it cannot be told apart from a forged one. Paste the whole address the CRM redirected to.")]
+    NoState { expected: String },
+    #[error("Port {0} on 127.0.0.1 is taken by another program. Choose another port (it must match the redirect URI registered with the CRM), or paste the redirected URL instead.")]
+    PortTaken(u16),
 }
 
 impl From<OAuthError> for UserError {
@@ -137,20 +141,39 @@ pub fn check_callback(url: &str, expected_state: &str) -> Result<Sensitive<Strin
     if get("code").filter(|c| !c.is_empty()).is_none() {
         return Err(OAuthError::NoCode);
     }
-    if let Some(state) = get("state") {
-        if state != expected_state {
-            return Err(OAuthError::StateMismatch {
-                expected: expected_state.to_owned(),
-            });
-        }
+    match get("state") {
+        None => Err(OAuthError::NoState {
+            expected: expected_state.to_owned(),
+        }),
+        Some(state) if state != expected_state => Err(OAuthError::StateMismatch {
+            expected: expected_state.to_owned(),
+        }),
+        Some(_) => Ok(Sensitive::new(url.trim().to_owned())),
     }
-    Ok(Sensitive::new(url.trim().to_owned()))
 }
+
+/// True when a callback URL carries exactly this state (a loopback request without it is not the
+/// browser coming back from this sign-in).
+fn has_state(url: &str, expected: &str) -> bool {
+    Url::parse(url)
+        .ok()
+        .and_then(|u| {
+            u.query_pairs()
+                .find(|(k, _)| k == "state")
+                .map(|(_, v)| v == expected)
+        })
+        .unwrap_or(false)
+}
+
+/// Connections served at once; more wait in the kernel's backlog.
+const MAX_CONNECTIONS: usize = 32;
 
 /// A one-shot listener on 127.0.0.1 that receives the browser's redirect after sign-in.
 ///
 /// Its redirect URI keeps the *path* of the manifest's redirect URI: server-side OAuth libraries
-/// compare the callback's path with the one they are configured with.
+/// compare the callback's path with the one they are configured with. Connections are served
+/// concurrently (a slow or idle one does not hold up the browser), and a request for another path
+/// or without this sign-in's `state` is answered and ignored: only the real redirect ends it.
 #[derive(Debug)]
 pub struct LoopbackRedirect {
     listener: TcpListener,
@@ -166,7 +189,10 @@ impl LoopbackRedirect {
     pub async fn bind(like: Option<&str>, port: u16) -> Result<Self, OAuthError> {
         let listener = TcpListener::bind(("127.0.0.1", port))
             .await
-            .map_err(|e| OAuthError::Listen(e.to_string()))?;
+            .map_err(|e| match e.kind() {
+                std::io::ErrorKind::AddrInUse if port != 0 => OAuthError::PortTaken(port),
+                _ => OAuthError::Listen(e.to_string()),
+            })?;
         let port = listener
             .local_addr()
             .map_err(|e| OAuthError::Listen(e.to_string()))?
@@ -188,43 +214,69 @@ impl LoopbackRedirect {
     }
 
     /// Waits for the redirect and answers the browser with a short page. Requests for other
-    /// paths (a favicon) get a 404 and waiting goes on.
+    /// paths (a favicon) get a 404, requests without this sign-in's state a 400, and waiting goes
+    /// on; the CRM's answer with the right state (a code, or its error) ends the wait.
     pub async fn wait(
         self,
         expected_state: String,
         timeout: Duration,
     ) -> Result<Sensitive<String>, OAuthError> {
+        let (tx, mut rx) = tokio::sync::mpsc::channel(1);
+        let slots = std::sync::Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
+        let origin = self.redirect_uri.trim_end_matches(&self.path).to_owned();
         let work = async {
             loop {
-                let Ok((mut stream, _)) = self.listener.accept().await else {
-                    continue;
-                };
-                let Some(target) = read_target(&mut stream).await else {
-                    continue;
-                };
-                if target.split('?').next() != Some(self.path.as_str()) {
-                    respond(&mut stream, "404 Not Found", "").await;
-                    continue;
+                tokio::select! {
+                    accepted = self.listener.accept() => {
+                        let Ok((stream, _)) = accepted else { continue };
+                        // Past the limit, a connection is closed at once rather than queued.
+                        let Ok(slot) = slots.clone().try_acquire_owned() else { continue };
+                        let (tx, origin, path, expected) =
+                            (tx.clone(), origin.clone(), self.path.clone(), expected_state.clone());
+                        tokio::spawn(async move {
+                            let _slot = slot;
+                            if let Some(result) = serve(stream, &origin, &path, &expected).await {
+                                let _ = tx.send(result).await;
+                            }
+                        });
+                    }
+                    Some(result) = rx.recv() => return result,
                 }
-                let url = format!(
-                    "{}{}",
-                    self.redirect_uri.trim_end_matches(&self.path),
-                    target
-                );
-                let result = check_callback(&url, &expected_state);
-                let page = if result.is_ok() {
-                    PAGE_DONE
-                } else {
-                    PAGE_FAILED
-                };
-                respond(&mut stream, "200 OK", page).await;
-                return result;
             }
         };
         tokio::time::timeout(timeout, work)
             .await
             .map_err(|_| OAuthError::TimedOut(timeout.as_secs()))?
     }
+}
+
+const PAGE_IGNORED: &str = "<!doctype html><meta charset=utf-8><title>Switchboard</title><body style=\"font:16px system-ui;margin:3em\"><h1>Not this sign-in</h1><p>This address does not carry the state of the sign-in Switchboard is waiting for. Start the sign-in from the app.</p>";
+
+/// Serves one connection; returns the sign-in's outcome when this was the CRM's redirect.
+async fn serve(
+    mut stream: TcpStream,
+    origin: &str,
+    path: &str,
+    expected_state: &str,
+) -> Option<Result<Sensitive<String>, OAuthError>> {
+    let target = read_target(&mut stream).await?;
+    if target.split('?').next() != Some(path) {
+        respond(&mut stream, "404 Not Found", "").await;
+        return None;
+    }
+    let url = format!("{origin}{target}");
+    if !has_state(&url, expected_state) {
+        respond(&mut stream, "400 Bad Request", PAGE_IGNORED).await;
+        return None;
+    }
+    let result = check_callback(&url, expected_state);
+    let page = if result.is_ok() {
+        PAGE_DONE
+    } else {
+        PAGE_FAILED
+    };
+    respond(&mut stream, "200 OK", page).await;
+    Some(result)
 }
 
 /// Reads one request head (at most 16 KiB, 5 s) and returns its target, e.g. `/cb?code=…`.
@@ -392,5 +444,64 @@ mod tests {
             .await
             .unwrap_err();
         assert!(e.to_string().contains("paste the redirected URL"), "{e}");
+    }
+
+    #[test]
+    fn a_pasted_url_without_state_is_refused() {
+        let e = check_callback("https://x.test/cb?code=abc", "platform=clio").unwrap_err();
+        assert!(matches!(e, OAuthError::NoState { .. }), "{e}");
+        assert!(e.to_string().contains("no state"), "{e}");
+    }
+
+    #[tokio::test]
+    async fn only_the_redirect_with_this_state_ends_the_wait_and_idle_connections_do_not_delay_it() {
+        let l = LoopbackRedirect::bind(Some("https://app.test/cb"), 0)
+            .await
+            .unwrap();
+        let redirect = l.redirect_uri().to_owned();
+        let addr = redirect
+            .trim_start_matches("http://")
+            .trim_end_matches("/cb")
+            .to_owned();
+        let waiting = tokio::spawn(l.wait("platform=x".into(), Duration::from_secs(20)));
+        // Eight connections that never send a request; served one at a time they would hold the
+        // listener for 8 × 5 s.
+        let mut idle = Vec::new();
+        for _ in 0..8 {
+            idle.push(tokio::net::TcpStream::connect(&addr).await.unwrap());
+        }
+        let browser = reqwest::Client::new();
+        for forged in [
+            format!("{redirect}?code=evil"),
+            format!("{redirect}?code=evil&state=platform%3Dother"),
+            format!("{redirect}?error=access_denied"),
+        ] {
+            let r = browser.get(&forged).send().await.unwrap();
+            assert_eq!(r.status(), 400, "{forged} is not this sign-in's redirect");
+        }
+        assert!(!waiting.is_finished(), "a forged redirect does not end the sign-in");
+        let started = std::time::Instant::now();
+        let page = browser
+            .get(format!("{redirect}?code=good&state=platform%3Dx"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(page.status(), 200);
+        let url = waiting.await.unwrap().unwrap();
+        assert!(url.expose().contains("code=good"));
+        assert!(
+            started.elapsed() < Duration::from_secs(4),
+            "the real redirect is served at once, not after the idle connections' 5 s read limit"
+        );
+        drop(idle);
+    }
+
+    #[tokio::test]
+    async fn a_taken_port_is_named_with_the_fix() {
+        let taken = TcpListener::bind(("127.0.0.1", 0)).await.unwrap();
+        let port = taken.local_addr().unwrap().port();
+        let e = LoopbackRedirect::bind(None, port).await.unwrap_err();
+        assert_eq!(e, OAuthError::PortTaken(port));
+        assert!(e.to_string().contains("registered with the CRM"), "{e}");
     }
 }
