@@ -156,16 +156,16 @@ pub fn run() {
             app.manage(SandboxHolder(sandbox));
             app.manage(wb.clone());
             let history = paths.app_data_dir().ok().map(|d| d.join("history.json"));
-            // Opening the profile may fetch a manifest by URL; commands meanwhile see the bundled one.
+            // The workbench is locked from here until the profile is open (a manifest URL may be
+            // fetched), so the window's first commands wait for it rather than see the default.
+            let opening = wb.start(history);
             tauri::async_runtime::spawn(async move {
-                if let Some(path) = history {
-                    if let Some(problem) = wb.open_history(path).await {
-                        tracing::warn!("{problem}");
-                    }
-                }
-                wb.open_profile().await;
-                if let Some(p) = problem {
-                    tracing::warn!("the profile list was unreadable: {p}");
+                let (_, history_problem) = opening.await;
+                for p in history_problem
+                    .into_iter()
+                    .chain(problem.map(|p| p.to_string()))
+                {
+                    tracing::warn!("{p}");
                 }
             });
             watch::manifest_file(app.handle().clone());

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use switchboard_core::workbench::view::{AppView, ProfileEdit};
 use switchboard_core::{ErrorCode, UserError};
 use tauri::{AppHandle, Manager, State};
+use tauri_plugin_dialog::DialogExt;
 
 use crate::Bench;
 
@@ -58,17 +59,40 @@ fn reports_dir(app: &AppHandle) -> Result<PathBuf> {
         })
 }
 
-/// Writes a Markdown report of what was checked and returns its path: the path the person chose
-/// in the save dialog, else a new file in the reports folder.
+/// Writes a Markdown report of what was checked and returns its path: a new file in the reports
+/// folder, or, with `choose`, where the person picks in the system's save dialog (opened here, so
+/// the web view can never name a path to write). `None` when the dialog was cancelled.
 #[tauri::command]
 pub async fn export_report(
     app: AppHandle,
     wb: State<'_, Bench>,
-    path: Option<String>,
-) -> Result<String> {
-    let target = match path.filter(|p| !p.trim().is_empty()) {
-        Some(p) => PathBuf::from(p),
-        None => reports_dir(&app)?.join(wb.report().await.1),
+    choose: bool,
+) -> Result<Option<String>> {
+    let dir = reports_dir(&app)?;
+    let name = wb.report().await.1;
+    let target = if choose {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        app.dialog()
+            .file()
+            .add_filter("Markdown report", &["md"])
+            .set_directory(&dir)
+            .set_file_name(&name)
+            .save_file(move |picked| {
+                let _ = tx.send(picked);
+            });
+        let picked = rx.await.ok().flatten();
+        match picked.map(|p| p.into_path()) {
+            None => return Ok(None),
+            Some(Ok(path)) => path,
+            Some(Err(e)) => {
+                return Err(UserError::new(
+                    ErrorCode::Storage,
+                    format!("The chosen location cannot be written as a file ({e}). Choose a folder on this computer."),
+                ))
+            }
+        }
+    } else {
+        dir.join(name)
     };
-    Ok(wb.write_report(&target).await?.display().to_string())
+    Ok(Some(wb.write_report(&target).await?.display().to_string()))
 }

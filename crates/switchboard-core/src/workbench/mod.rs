@@ -129,7 +129,7 @@ struct Shared<S, C> {
     clock: C,
     sandbox: Option<SandboxLink>,
     keychain_service: String,
-    state: Mutex<State>,
+    state: Arc<Mutex<State>>,
 }
 
 /// The engine. Cheap to clone: clones share one state.
@@ -290,7 +290,7 @@ impl<S: SecretStore + 'static, C: Clock> Workbench<S, C> {
                 clock,
                 sandbox,
                 keychain_service: keychain_service.to_owned(),
-                state: Mutex::new(State {
+                state: Arc::new(Mutex::new(State {
                     profiles,
                     loaded,
                     platform,
@@ -305,8 +305,28 @@ impl<S: SecretStore + 'static, C: Clock> Workbench<S, C> {
                     flow_busy: false,
                     history: Vec::new(),
                     history_path: None,
-                }),
+                })),
             }),
+        }
+    }
+
+    /// Opens the history file and the active profile at start. The state is locked *now*, before
+    /// the returned future runs, so a front end's first commands wait for the profile instead of
+    /// seeing the bundled default. Yields the view and why the history could not be read, if so.
+    pub fn start(
+        &self,
+        history: Option<PathBuf>,
+    ) -> impl Future<Output = (AppView, Option<String>)> + Send + 'static {
+        let wb = self.clone();
+        let early = self.shared.state.clone().try_lock_owned().ok();
+        async move {
+            let mut s = match early {
+                Some(guard) => guard,
+                None => wb.shared.state.clone().lock_owned().await,
+            };
+            let problem = history.and_then(|path| wb.open_history_in(&mut s, path));
+            let view = wb.open_profile_in(&mut s).await;
+            (view, problem)
         }
     }
 
@@ -398,17 +418,17 @@ impl<S: SecretStore + 'static, C: Clock> Workbench<S, C> {
     }
 
     /// Opens the active profile: its manifest (or the bundled one, with the reason, when it cannot
-    /// be loaded), its platform and server, and the session stored for that server.
+    /// be loaded), its platform and server, and the session stored for that server. The state
+    /// stays locked while a manifest URL is fetched, so no command sees a half-open profile.
     pub async fn open_profile(&self) -> AppView {
-        let profile = self.lock().await.profile().clone();
-        let loaded = manifest::load(&ManifestSource::parse(&profile.manifest)).await;
         let mut s = self.lock().await;
-        if s.profile().id != profile.id {
-            // Another profile was opened meanwhile; it opens itself.
-            return self.view_of(&s);
-        }
+        self.open_profile_in(&mut s).await
+    }
+
+    async fn open_profile_in(&self, s: &mut State) -> AppView {
+        let profile = s.profile().clone();
         s.manifest_problem = None;
-        s.loaded = match loaded {
+        s.loaded = match manifest::load(&ManifestSource::parse(&profile.manifest)).await {
             Ok(l) => l,
             Err(e) => {
                 s.manifest_problem = Some(format!(
@@ -424,15 +444,15 @@ impl<S: SecretStore + 'static, C: Clock> Workbench<S, C> {
             .filter(|p| names.contains(p))
             .or_else(|| names.first().cloned())
             .unwrap_or_default();
-        if let Err(e) = self.reconnect(&mut s) {
+        if let Err(e) = self.reconnect(s) {
             // A bad server override: fall back to the manifest's server and say why.
             s.manifest_problem = Some(e.message);
             let _ = s.update_profile(|p| p.server_url = None);
-            if let Err(e) = self.reconnect(&mut s) {
+            if let Err(e) = self.reconnect(s) {
                 s.manifest_problem = Some(e.message);
             }
         }
-        self.view_of(&s)
+        self.view_of(s)
     }
 
     /// Opens a manifest (file path, http(s) URL or `bundled:sandbox`) in the active profile. When
@@ -1281,6 +1301,10 @@ impl<S: SecretStore + 'static, C: Clock> Workbench<S, C> {
     /// in that file from now on. Returns why it could not be read, if so.
     pub async fn open_history(&self, path: PathBuf) -> Option<String> {
         let mut s = self.lock().await;
+        self.open_history_in(&mut s, path)
+    }
+
+    fn open_history_in(&self, s: &mut State, path: PathBuf) -> Option<String> {
         let problem = match crate::store::load::<Exchange>(&path) {
             Ok(list) => {
                 let platform = s.platform().ok().map(|(_, p)| p.clone());

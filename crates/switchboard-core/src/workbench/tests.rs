@@ -551,3 +551,37 @@ fn the_automatic_name_is_computed_here_not_in_the_ui() {
     );
     assert_eq!(p.name, "P <number>");
 }
+
+#[tokio::test]
+async fn the_first_view_waits_for_the_profile_to_open() {
+    let a = Recorder::start("a").await;
+    let f = Fixture::new(&a.url).await;
+    f.sign_in("key", false).await.unwrap();
+    // A second start on the same keychain, as after a restart.
+    let profiles = Profiles::in_memory(Profile {
+        manifest: f.manifest_path().display().to_string(),
+        ..Profile::default()
+    })
+    .unwrap();
+    let wb = Workbench::new(profiles, f.store.clone(), f.clock.clone(), None, "test");
+    let opening = wb.start(None);
+    let early = tokio::spawn({
+        let wb = wb.clone();
+        async move { wb.view().await }
+    });
+    // Let the early view run before the opening is even polled: it must wait for it.
+    tokio::task::yield_now().await;
+    assert!(
+        !early.is_finished(),
+        "the first view waits for the profile to open"
+    );
+    let (opened, problem) = opening.await;
+    assert_eq!(problem, None);
+    assert!(opened.session.signed_in);
+    let early = early.await.unwrap();
+    assert!(
+        early.session.signed_in,
+        "the early view sees the restored session, not a default"
+    );
+    assert_eq!(early.server_url, a.url);
+}
