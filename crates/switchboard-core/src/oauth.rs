@@ -187,12 +187,13 @@ const PAGE_FAILED: &str = "<!doctype html><meta charset=utf-8><title>Switchboard
 impl LoopbackRedirect {
     /// Listens on 127.0.0.1 (`port` 0 picks a free one, for CRMs that need a registered port).
     pub async fn bind(like: Option<&str>, port: u16) -> Result<Self, OAuthError> {
-        let listener = TcpListener::bind(("127.0.0.1", port))
-            .await
-            .map_err(|e| match e.kind() {
-                std::io::ErrorKind::AddrInUse if port != 0 => OAuthError::PortTaken(port),
-                _ => OAuthError::Listen(e.to_string()),
-            })?;
+        let listener =
+            TcpListener::bind(("127.0.0.1", port))
+                .await
+                .map_err(|e| match e.kind() {
+                    std::io::ErrorKind::AddrInUse if port != 0 => OAuthError::PortTaken(port),
+                    _ => OAuthError::Listen(e.to_string()),
+                })?;
         let port = listener
             .local_addr()
             .map_err(|e| OAuthError::Listen(e.to_string()))?
@@ -454,7 +455,8 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn only_the_redirect_with_this_state_ends_the_wait_and_idle_connections_do_not_delay_it() {
+    async fn only_the_redirect_with_this_state_ends_the_wait_and_idle_connections_do_not_delay_it()
+    {
         let l = LoopbackRedirect::bind(Some("https://app.test/cb"), 0)
             .await
             .unwrap();
@@ -479,7 +481,10 @@ mod tests {
             let r = browser.get(&forged).send().await.unwrap();
             assert_eq!(r.status(), 400, "{forged} is not this sign-in's redirect");
         }
-        assert!(!waiting.is_finished(), "a forged redirect does not end the sign-in");
+        assert!(
+            !waiting.is_finished(),
+            "a forged redirect does not end the sign-in"
+        );
         let started = std::time::Instant::now();
         let page = browser
             .get(format!("{redirect}?code=good&state=platform%3Dx"))
