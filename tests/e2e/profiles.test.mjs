@@ -70,7 +70,7 @@ test("profiles are created, edited and switched, each with its own session, and 
   await waitText("manifest-source", "Sandbox (bundled)");
   // A session belongs to the server that issued it, not to a profile: the new profile is on the
   // same in-app sandbox, so it is signed in with the session stored for it.
-  await waitText("session-pill", "Signed in");
+  await waitText("session-server", "Signed in to");
   // Pointed at another server, the profile is signed out there (nothing listens on port 9; no
   // request is made by switching).
   const server = await byTestId(browser, "server-url");
@@ -93,7 +93,7 @@ test("profiles are created, edited and switched, each with its own session, and 
 
   // The first profile's server has its session; this profile's server has none.
   await chooseProfile("Sandbox");
-  await waitText("session-pill", "Signed in");
+  await waitText("session-server", "Signed in to");
   await chooseProfile("Acme staging");
   await waitText("session-pill", "Signed out");
 
@@ -121,7 +121,7 @@ test("profiles are created, edited and switched, each with its own session, and 
   await waitText("session-pill", "Signed out");
   // Back on the sandbox's address, the profile is signed in again with the sandbox's session.
   await click("server-reset");
-  await waitText("session-pill", "Signed in");
+  await waitText("session-server", "Signed in to");
   const stored = JSON.parse(readFileSync(join(process.env.XDG_CONFIG_HOME, "dev.switchboard.app", "profiles.json"), "utf8"));
   assert.deepEqual(
     stored.profiles.map((p) => p.name),

@@ -70,7 +70,7 @@ test("a session stays with the server that issued it", async () => {
 
   // Back to the sandbox: signed in again with its stored session, nothing re-entered.
   await click("server-reset");
-  await waitText("session-pill", "Signed in");
+  await waitText("session-server", "Signed in to");
   await waitText("session-server", "Signed in to sandbox on the in-app sandbox");
   await click("nav-lookup");
   await click("lookup-run");

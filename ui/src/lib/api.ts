@@ -67,7 +67,8 @@ export const api = {
   profileSwitch: (id: string) => invoke<AppView>("profile_switch", { id }),
   profileDelete: (id: string) => invoke<AppView>("profile_delete", { id }),
   profileUpdate: (id: string, edit: ProfileEdit) => invoke<AppView>("profile_update", { id, edit }),
-  exportReport: (path: string | null) => invoke<string>("export_report", { path }),
+  /** With `choose`, the shell opens the save dialog itself; null when it was cancelled. */
+  exportReport: (choose: boolean) => invoke<string | null>("export_report", { choose }),
   parsePhone: (phone: PhoneInput) => invoke<PhoneView>("parse_phone", { phone }),
   findContact: (phone: PhoneInput) => invoke<LookupView>("find_contact", { phone }),
   autoPreview: (phone: PhoneInput, prefix: string, callerName: string | null) =>
