@@ -135,6 +135,18 @@ export async function signIn(browser, apiKey) {
   await waitText(browser, "signed-in", "Signed in");
 }
 
+/** Puts the open profile on the bundled sandbox manifest (another file may have left it on a
+ * manifest file whose serverUrl is elsewhere, where the sandbox's session does not go). */
+export async function ensureBundled(browser) {
+  const source = await byTestId(browser, "manifest-source");
+  await source.waitForExist({ timeout: 10000, timeoutMsg: "the top bar never showed the manifest" });
+  // textContent: WebKitWebDriver's getText gives "" for this ellipsised element.
+  if ((await source.getProperty("textContent")).trim() !== "Sandbox (bundled)") {
+    await (await byTestId(browser, "open-bundled")).click();
+    await waitText(browser, "manifest-source", "Sandbox (bundled)");
+  }
+}
+
 let current;
 
 /** Opens the app before a test file's tests and closes it after; `onOpen` receives the session. */

@@ -7,7 +7,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync, readdirSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { test } from "node:test";
-import { artifacts, byTestId, restartApp, screenshot, signIn, useApp, waitText as waitFor } from "./driver.mjs";
+import { artifacts, byTestId, ensureBundled, restartApp, screenshot, signIn, useApp, waitText as waitFor } from "./driver.mjs";
 
 const API_KEY = process.env.SWITCHBOARD_SANDBOX_API_KEY ?? "demo";
 const SERVICE = process.env.SWITCHBOARD_KEYCHAIN_SERVICE;
@@ -19,7 +19,13 @@ const waitText = (id, expected, timeout) => waitFor(browser, id, expected, timeo
 async function click(id) {
   const el = await byTestId(browser, id);
   await el.scrollIntoView({ block: "center" });
-  await el.click();
+  try {
+    await el.click();
+  } catch (e) {
+    // Keep what covered the element, for the person reading the failure.
+    await screenshot(browser, `click-failed-${id}`).catch(() => {});
+    throw e;
+  }
 }
 const content = async (id) => (await byTestId(browser, id)).getProperty("textContent");
 
@@ -59,6 +65,7 @@ test("profiles are created, edited and switched, each with its own session, and 
   // The Sandbox profile gets its session here, so this file does not depend on another's sign-in.
   await browser.waitUntil(async () => (await activeProfileName()) !== null, { timeout: 10000 });
   if ((await activeProfileName()) !== "Sandbox") await chooseProfile("Sandbox");
+  await ensureBundled(browser);
   await signIn(browser, API_KEY);
 
   await click("nav-profiles");
@@ -217,7 +224,9 @@ test("after a scripted session and a report export, no secret is on disk or in t
   }
   assert.ok(secrets.size >= 3, "the API key, at least one session and the signing key");
 
-  // Forget everything: the keychain is empty for this service afterwards.
+  // Forget everything: the keychain is empty for this service afterwards. (The report's toast
+  // sits over the page's bottom corner; close it first.)
+  for (const x of await browser.$$('[data-testid="toast"] button.x')) await x.click();
   await click("nav-profiles");
   await click("forget-everything");
   await click("forget-everything-confirm");

@@ -2,7 +2,7 @@
 # Runs the end-to-end tests in a fresh virtual display and D-Bus session with a real Secret
 # Service, with the app's config, data, cache and documents folders in a throwaway home, so runs
 # never see each other's profiles. Expects the app to be built (make build). Screenshots land in
-# target/e2e-artifacts/.
+# target/e2e-artifacts/. Arguments name test files to run (default: all), e.g. profiles.test.mjs.
 set -euo pipefail
 cd "$(dirname "$0")"
 root="$(cd ../.. && pwd)"
@@ -19,4 +19,4 @@ export SWITCHBOARD_E2E_DOCUMENTS="$e2e_home/Documents"
 export SWITCHBOARD_SANDBOX_API_KEY="sbk-e2e-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')"
 # WebKit keeps per-app state under XDG_DATA_HOME; with-keyring.sh gives each run a fresh one.
 xvfb-run -a -s "-screen 0 1280x800x24" "$root/scripts/with-keyring.sh" \
-  env SWITCHBOARD_KEYCHAIN_SERVICE="switchboard-e2e-$$" npm test
+  env SWITCHBOARD_KEYCHAIN_SERVICE="switchboard-e2e-$$" npm test -- "$@"

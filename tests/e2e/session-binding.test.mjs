@@ -8,7 +8,7 @@ import { spawnSync } from "node:child_process";
 import { createServer } from "node:http";
 import { resolve } from "node:path";
 import { after, before, test } from "node:test";
-import { byTestId, screenshot, signIn, useApp, waitText as waitFor } from "./driver.mjs";
+import { byTestId, ensureBundled, screenshot, signIn, useApp, waitText as waitFor } from "./driver.mjs";
 
 let browser;
 useApp((b) => (browser = b));
@@ -47,6 +47,7 @@ async function setServer(url) {
 }
 
 test("a session stays with the server that issued it", async () => {
+  await ensureBundled(browser);
   await signIn(browser, API_KEY);
   await waitText("session-server", "Signed in to sandbox on the in-app sandbox");
 
