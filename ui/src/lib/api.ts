@@ -19,20 +19,10 @@ import type { PhoneInput } from "./bindings/PhoneInput";
 import type { PhoneView } from "./bindings/PhoneView";
 import type { ProfileEdit } from "./bindings/ProfileEdit";
 import type { Recorded } from "./bindings/Recorded";
+import type { SignIn } from "./bindings/SignIn";
 import type { SignInView } from "./bindings/SignInView";
 import type { UserError } from "./bindings/UserError";
 import type { JsonValue } from "./bindings/serde_json/JsonValue";
-
-/**
- * The `sign_in` command's argument: `switchboard_core::workbench::SignIn` (deserialized only, so
- * it has no generated binding). Login-page values by `const`; a blank one takes the value stored
- * for this server.
- */
-export interface SignInInput {
-  fields: [string, string][];
-  hostname: string | null;
-  remember: boolean;
-}
 
 export function isUserError(e: unknown): e is UserError {
   return typeof e === "object" && e !== null && "code" in e && "message" in e;
@@ -53,7 +43,7 @@ export const api = {
   openManifest: (source: string) => invoke<AppView>("open_manifest", { source }),
   selectPlatform: (name: string) => invoke<AppView>("select_platform", { name }),
   setServerUrl: (url: string) => invoke<AppView>("set_server_url", { url }),
-  signIn: (input: SignInInput) => invoke<SignInView>("sign_in", { input }),
+  signIn: (input: SignIn) => invoke<SignInView>("sign_in", { input }),
   signOut: () => invoke<AppView>("sign_out"),
   forgetLogin: () => invoke<AppView>("forget_login"),
   forgetEverything: () => invoke<ForgottenView>("forget_everything"),

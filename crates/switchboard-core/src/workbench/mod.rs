@@ -62,8 +62,9 @@ pub struct SandboxLink {
 }
 
 /// A sign-in with the manifest's API-key page.
-#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[derive(Debug, Clone, Default, serde::Deserialize, ts_rs::TS)]
 #[serde(rename_all = "camelCase")]
+#[ts(export)]
 pub struct SignIn {
     /// Login-page values by `const`; a blank one takes the value stored for this server.
     pub fields: Vec<(String, String)>,
