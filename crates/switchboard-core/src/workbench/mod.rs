@@ -98,6 +98,15 @@ impl PendingOAuth {
     }
 }
 
+/// A change of what the client talks to; `None` leaves that part as it is.
+#[derive(Default)]
+struct Aim {
+    loaded: Option<LoadedManifest>,
+    platform: Option<String>,
+    /// `Some(None)` goes back to the manifest's server.
+    server_url: Option<Option<String>>,
+}
+
 /// What one network action works with, taken under the lock and used without it.
 #[derive(Clone)]
 struct Target {
@@ -456,24 +465,57 @@ impl<S: SecretStore + 'static, C: Clock> Workbench<S, C> {
         self.view_of(s)
     }
 
-    /// Opens a manifest (file path, http(s) URL or `bundled:sandbox`) in the active profile. When
-    /// it cannot be used, the previous one stays open, with its session.
+    /// Points the client elsewhere (another manifest, platform or server) and reconnects.
+    /// `reconnect` changes nothing until every step has succeeded, so when the result cannot be
+    /// used only this change is undone: the previous manifest, platform, server and session stay.
+    fn retarget(&self, s: &mut State, aim: Aim) -> Result<()> {
+        let before = (
+            s.loaded.clone(),
+            s.platform.clone(),
+            s.profile().server_url.clone(),
+        );
+        if let Some(loaded) = aim.loaded {
+            s.loaded = loaded;
+        }
+        if let Some(platform) = aim.platform {
+            s.platform = platform;
+        }
+        let server_changes = aim.server_url.is_some();
+        if let Some(url) = aim.server_url {
+            s.update_profile(|p| p.server_url = url)?;
+        }
+        if let Err(e) = self.reconnect(s) {
+            (s.loaded, s.platform) = (before.0, before.1);
+            if server_changes {
+                let _ = s.update_profile(|p| p.server_url = before.2);
+            }
+            return Err(e);
+        }
+        Ok(())
+    }
+
+    /// Opens a manifest (file path, http(s) URL or `bundled:sandbox`) in the active profile: the
+    /// profile's platform when the manifest has it, else the first. When it cannot be used, the
+    /// previous one stays open, with its session.
     pub async fn open_manifest(&self, source: &str) -> Result<AppView> {
         let loaded = manifest::load(&ManifestSource::parse(source)).await?;
         let mut s = self.lock().await;
-        let previous = (s.loaded.clone(), s.platform.clone(), s.target.clone());
-        s.platform = loaded
-            .manifest
-            .platform_names()
-            .into_iter()
-            .next()
+        let names = loaded.manifest.platform_names();
+        let platform = s
+            .profile()
+            .platform
+            .clone()
+            .filter(|p| names.contains(p))
+            .or_else(|| names.first().cloned())
             .unwrap_or_default();
-        s.loaded = loaded;
-        if let Err(e) = self.reconnect(&mut s) {
-            (s.loaded, s.platform, s.target) = previous;
-            self.restore_session(&mut s);
-            return Err(e);
-        }
+        self.retarget(
+            &mut s,
+            Aim {
+                loaded: Some(loaded),
+                platform: Some(platform),
+                server_url: None,
+            },
+        )?;
         let (source, platform) = (s.loaded.source.clone(), s.platform.clone());
         s.update_profile(|p| {
             p.manifest = source;
@@ -486,13 +528,13 @@ impl<S: SecretStore + 'static, C: Clock> Workbench<S, C> {
     pub async fn select_platform(&self, name: &str) -> Result<AppView> {
         let mut s = self.lock().await;
         s.loaded.manifest.platform(Some(name))?;
-        let previous = (s.platform.clone(), s.target.clone());
-        s.platform = name.to_owned();
-        if let Err(e) = self.reconnect(&mut s) {
-            (s.platform, s.target) = previous;
-            self.restore_session(&mut s);
-            return Err(e);
-        }
+        self.retarget(
+            &mut s,
+            Aim {
+                platform: Some(name.to_owned()),
+                ..Aim::default()
+            },
+        )?;
         s.update_profile(|p| p.platform = Some(name.to_owned()))?;
         Ok(self.view_of(&s))
     }
@@ -501,15 +543,14 @@ impl<S: SecretStore + 'static, C: Clock> Workbench<S, C> {
     /// session follows the server: signed out for a new one, signed in again on return.
     pub async fn set_server_url(&self, url: &str) -> Result<AppView> {
         let mut s = self.lock().await;
-        let previous = (s.profile().server_url.clone(), s.target.clone());
         let wanted = Some(url.trim().to_owned()).filter(|u| !u.is_empty());
-        s.update_profile(|p| p.server_url = wanted)?;
-        if let Err(e) = self.reconnect(&mut s) {
-            s.update_profile(|p| p.server_url = previous.0)?;
-            s.target = previous.1;
-            self.restore_session(&mut s);
-            return Err(e);
-        }
+        self.retarget(
+            &mut s,
+            Aim {
+                server_url: Some(wanted),
+                ..Aim::default()
+            },
+        )?;
         Ok(self.view_of(&s))
     }
 
@@ -538,26 +579,27 @@ impl<S: SecretStore + 'static, C: Clock> Workbench<S, C> {
                 "Another manifest was opened meanwhile.",
             ));
         }
-        let previous = (s.loaded.clone(), s.platform.clone(), s.target.clone());
-        let keep = loaded.manifest.platform(Some(&s.platform)).is_ok();
-        s.loaded = loaded;
-        if !keep {
-            s.platform = s
-                .loaded
+        let platform = if loaded.manifest.platform(Some(&s.platform)).is_ok() {
+            s.platform.clone()
+        } else {
+            loaded
                 .manifest
                 .platform_names()
                 .into_iter()
                 .next()
-                .unwrap_or_default();
-        }
-        if let Err(e) = self.reconnect(&mut s) {
-            (s.loaded, s.platform, s.target) = previous;
-            self.restore_session(&mut s);
-            return Err(UserError::new(
+                .unwrap_or_default()
+        };
+        let aim = Aim {
+            loaded: Some(loaded),
+            platform: Some(platform),
+            server_url: None,
+        };
+        self.retarget(&mut s, aim).map_err(|e| {
+            UserError::new(
                 e.code,
                 format!("{} The last good version stays open.", e.message),
-            ));
-        }
+            )
+        })?;
         Ok(self.view_of(&s))
     }
 
