@@ -28,6 +28,9 @@ pub const DEFAULT_TIMEOUT: Duration = crate::manifest::DEFAULT_REQUEST_TIMEOUT;
 pub const MAX_SESSION_IDS: usize = 5;
 /// Bodies longer than this are cut in the exchange record (the UI is not a hex dump).
 const MAX_RECORDED_BODY: usize = 256 * 1024;
+/// Answers larger than this are refused unread: no App Connect answer comes near it, and reading
+/// without a bound lets a runaway server take the process's memory. `with_max_body` changes it.
+pub const DEFAULT_MAX_BODY: usize = 5 * 1024 * 1024;
 
 /// One request and its response, redacted, as the inspector shows it.
 #[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize, TS)]
@@ -95,8 +98,39 @@ impl<T> Called<T> {
 pub enum ClientError {
     #[error("Could not reach the connector server at {url}: {reason}. Check that it is running and that the server URL is right.")]
     Unreachable { url: String, reason: String },
-    #[error("The connector server at {url} did not answer within {secs} s. Check the server's logs, or raise requestConfig.timeout in the manifest.")]
+    #[error("The connector server at {url} did not answer in full within {secs} s. Check the server's logs, or raise requestConfig.timeout in the manifest.")]
     Timeout { url: String, secs: u64 },
+    /// The connection broke after the request went out: before the answer, or part-way through it.
+    #[error("The connection to the connector server at {url} broke {}({reason}). Retry; if it keeps happening, check the server's logs and any proxy in between.", match .received { 0 => String::new(), n => format!("after {} of the answer had arrived ", human_bytes(*n)) })]
+    Interrupted {
+        url: String,
+        received: u64,
+        reason: String,
+    },
+    /// A 3xx: redirects are never followed, since one could carry credentials to another server.
+    #[error("The connector server answered HTTP {status}, {}. Switchboard does not follow redirects (a redirect could carry your credentials to another server); point the Server setting at the final address.", match .location { Some(l) => format!("redirecting to {l}"), None => "a redirect with no Location header".to_owned() })]
+    Redirected {
+        status: u16,
+        /// Where `Location` pointed, resolved against the request URL and redacted.
+        location: Option<String>,
+    },
+    /// The answer went past the body cap; reading stopped there.
+    #[error("The answer was larger than {} ({}), so Switchboard stopped reading it; a runaway server cannot fill the memory that way. Check the connector for an unbounded answer.", human_bytes(*.limit as u64), match .declared { Some(d) => format!("the server announced {}", human_bytes(*d)), None => format!("{} had arrived", human_bytes(*.received)) })]
+    TooLarge {
+        limit: usize,
+        /// Bytes read before stopping (0 when `Content-Length` already said too much).
+        received: u64,
+        /// The `Content-Length` the server sent, when it sent one.
+        declared: Option<u64>,
+    },
+    #[error("The connector server is rate-limiting (HTTP 429); {}", match .retry_after { Some(r) => format!("retry after {r}."), None => "it gave no Retry-After, so wait a little before retrying.".to_owned() })]
+    RateLimited {
+        /// `Retry-After` as a person reads it: `30 s`, or the date the server gave.
+        retry_after: Option<String>,
+    },
+    /// A 502/503/504 HTML page: a proxy or load balancer answered, not the connector.
+    #[error("A gateway in front of the connector answered HTTP {status} with an HTML page{}, not the connector's JSON; check that the connector process is up behind it.", .title.as_deref().map(|t| format!(" ({t})")).unwrap_or_default())]
+    Gateway { status: u16, title: Option<String> },
     #[error("The server refused the session ({message}). Sign in again.")]
     Unauthorized { message: String },
     #[error("The connector said no: {}", .message.as_deref().unwrap_or("successful was false, with no returnMessage"))]
@@ -123,11 +157,17 @@ pub enum ClientError {
 impl ClientError {
     pub fn code(&self) -> ErrorCode {
         match self {
-            Self::Unreachable { .. } => ErrorCode::ServerUnreachable,
+            Self::Unreachable { .. }
+            | Self::Interrupted { .. }
+            | Self::Redirected { .. }
+            | Self::RateLimited { .. }
+            | Self::Gateway { .. } => ErrorCode::ServerUnreachable,
             Self::Timeout { .. } => ErrorCode::Timeout,
             Self::Unauthorized { .. } => ErrorCode::Unauthorized,
             Self::Rejected { .. } => ErrorCode::Rejected,
-            Self::ServerError { .. } | Self::BadResponse { .. } => ErrorCode::BadResponse,
+            Self::ServerError { .. } | Self::BadResponse { .. } | Self::TooLarge { .. } => {
+                ErrorCode::BadResponse
+            }
             Self::NotSignedIn { .. } => ErrorCode::NotSignedIn,
             Self::Invalid(_) => ErrorCode::Internal,
         }
@@ -140,11 +180,184 @@ impl ClientError {
             _ => None,
         }
     }
+
+    /// The same error with every known secret value masked in its words.
+    fn masked(self, secrets: &Secrets) -> Self {
+        let t = |s: String| secrets.text(&s);
+        match self {
+            Self::Unreachable { url, reason } => Self::Unreachable {
+                url: t(url),
+                reason: t(reason),
+            },
+            Self::Timeout { url, secs } => Self::Timeout { url: t(url), secs },
+            Self::Interrupted {
+                url,
+                received,
+                reason,
+            } => Self::Interrupted {
+                url: t(url),
+                received,
+                reason: t(reason),
+            },
+            Self::Redirected { status, location } => Self::Redirected {
+                status,
+                location: location.map(t),
+            },
+            Self::RateLimited { retry_after } => Self::RateLimited {
+                retry_after: retry_after.map(t),
+            },
+            Self::Gateway { status, title } => Self::Gateway {
+                status,
+                title: title.map(t),
+            },
+            Self::Unauthorized { message } => Self::Unauthorized {
+                message: t(message),
+            },
+            Self::Rejected {
+                message,
+                return_message,
+            } => Self::Rejected {
+                message: message.map(t),
+                return_message: return_message.map(|m| Box::new(secrets.return_message(*m))),
+            },
+            Self::ServerError { status, detail } => Self::ServerError {
+                status,
+                detail: t(detail),
+            },
+            Self::BadResponse { reason } => Self::BadResponse { reason: t(reason) },
+            e @ (Self::TooLarge { .. } | Self::NotSignedIn { .. }) => e,
+            Self::Invalid(m) => Self::Invalid(t(m)),
+        }
+    }
 }
 
 impl From<ClientError> for UserError {
     fn from(e: ClientError) -> Self {
         UserError::new(e.code(), e.to_string())
+    }
+}
+
+/// `5 MiB`, `5.1 MiB`, `812 KiB`, `17 bytes`.
+fn human_bytes(n: u64) -> String {
+    const KIB: u64 = 1024;
+    const MIB: u64 = 1024 * 1024;
+    let (value, unit) = match n {
+        n if n >= MIB => (n as f64 / MIB as f64, "MiB"),
+        n if n >= KIB => (n as f64 / KIB as f64, "KiB"),
+        n => return format!("{n} byte{}", if n == 1 { "" } else { "s" }),
+    };
+    if (value - value.round()).abs() < 0.05 {
+        format!("{value:.0} {unit}")
+    } else {
+        format!("{value:.1} {unit}")
+    }
+}
+
+/// The secret values one request carries (API key, login values, session token, OAuth code), so
+/// they can be masked by value wherever they would be shown, whatever the server wraps them in.
+/// Key-name redaction (`redact`) still runs first; this catches a server that echoes a secret
+/// under an innocent name, in plain text, or in a header.
+#[derive(Default, Clone)]
+struct Secrets(Vec<String>);
+
+impl Secrets {
+    /// Values shorter than four characters are not masked: they would hit ordinary words.
+    const MIN_LEN: usize = 4;
+
+    fn add(&mut self, secret: &str) {
+        if secret.chars().count() < Self::MIN_LEN {
+            return;
+        }
+        // A secret also travels encoded: inside a JSON string, or in a query string.
+        let json = serde_json::to_string(secret).unwrap_or_default();
+        let json = json
+            .strip_prefix('"')
+            .and_then(|j| j.strip_suffix('"'))
+            .unwrap_or(secret);
+        let form: String = url::form_urlencoded::byte_serialize(secret.as_bytes()).collect();
+        let percent = form.replace('+', "%20");
+        for v in [secret, json, &form, &percent] {
+            if !self.0.iter().any(|s| s == v) {
+                self.0.push(v.to_owned());
+            }
+        }
+        // Longest first, so a secret that contains another is masked whole.
+        self.0.sort_by_key(|s| std::cmp::Reverse(s.len()));
+    }
+
+    fn with(mut self, secret: &str) -> Self {
+        self.add(secret);
+        self
+    }
+
+    fn text(&self, s: &str) -> String {
+        if self.0.is_empty() {
+            return s.to_owned();
+        }
+        let all: Vec<&str> = self.0.iter().map(String::as_str).collect();
+        redact::text(s.to_owned(), &all)
+    }
+
+    /// Masks inside JSON strings and keys, keeping the document valid JSON; a number that spells
+    /// a secret becomes the redaction marker.
+    fn value(&self, v: Value) -> Value {
+        if self.0.is_empty() {
+            return v;
+        }
+        match v {
+            Value::String(s) => Value::String(self.text(&s)),
+            Value::Number(n) => {
+                let digits = n.to_string();
+                if self.text(&digits) == digits {
+                    Value::Number(n)
+                } else {
+                    Value::String(redact::REDACTED.to_owned())
+                }
+            }
+            Value::Array(items) => Value::Array(items.into_iter().map(|i| self.value(i)).collect()),
+            Value::Object(map) => Value::Object(
+                map.into_iter()
+                    .map(|(k, v)| (self.text(&k), self.value(v)))
+                    .collect(),
+            ),
+            other => other,
+        }
+    }
+
+    fn return_message(&self, m: ReturnMessage) -> ReturnMessage {
+        ReturnMessage {
+            message: m.message.map(|s| self.text(&s)),
+            details: m.details.map(|d| self.value(d)),
+            ..m
+        }
+    }
+
+    /// A body as the inspector shows it: JSON pretty-printed with secret-named keys and secret
+    /// values masked, anything else as text with secret values masked.
+    fn body(&self, text: &str) -> String {
+        match serde_json::from_str::<Value>(text) {
+            Ok(v) => serde_json::to_string_pretty(&self.value(redact::json(&v)))
+                .unwrap_or_else(|_| self.text(text)),
+            Err(_) => self.text(text),
+        }
+    }
+
+    /// Masks every shown part of a record.
+    fn exchange(&self, mut ex: Exchange) -> Exchange {
+        if self.0.is_empty() {
+            return ex;
+        }
+        ex.url = self.text(&ex.url);
+        for (_, v) in ex
+            .request_headers
+            .iter_mut()
+            .chain(ex.response_headers.iter_mut())
+        {
+            *v = self.text(v);
+        }
+        ex.request_body = ex.request_body.map(|b| self.text(&b));
+        ex.response_body = ex.response_body.map(|b| self.text(&b));
+        ex
     }
 }
 
@@ -178,6 +391,7 @@ pub struct AppConnectClient {
     platform: String,
     timeout: Duration,
     token_style: TokenStyle,
+    max_body: usize,
     jwt: Mutex<Option<Sensitive<String>>>,
 }
 
@@ -197,7 +411,37 @@ enum Body<'a> {
 
 struct Raw {
     status: u16,
+    /// The body as text; bytes that are not UTF-8 are replaced (see `not_utf8`).
     text: String,
+    /// Why the body is not UTF-8, when it is not.
+    not_utf8: Option<String>,
+    content_type: Option<String>,
+    retry_after: Option<String>,
+}
+
+impl Raw {
+    #[cfg(test)]
+    fn new(status: u16, text: &str) -> Self {
+        Self {
+            status,
+            text: text.to_owned(),
+            not_utf8: None,
+            content_type: None,
+            retry_after: None,
+        }
+    }
+}
+
+/// Why reading a body stopped early.
+enum BodyError {
+    TooLarge {
+        received: u64,
+        declared: Option<u64>,
+    },
+    Transport {
+        received: u64,
+        error: reqwest::Error,
+    },
 }
 
 impl AppConnectClient {
@@ -220,6 +464,9 @@ impl AppConnectClient {
         }
         let timeout = timeout.unwrap_or(DEFAULT_TIMEOUT);
         let http = reqwest::Client::builder()
+            // A redirect is shown as the answer, never followed: following one re-sends the API
+            // key or the session token to wherever `Location` points.
+            .redirect(reqwest::redirect::Policy::none())
             .timeout(timeout)
             .connect_timeout(Duration::from_secs(5))
             .user_agent(concat!("Switchboard/", env!("CARGO_PKG_VERSION")))
@@ -231,8 +478,16 @@ impl AppConnectClient {
             platform: platform.to_owned(),
             timeout,
             token_style: TokenStyle::Query,
+            max_body: DEFAULT_MAX_BODY,
             jwt: Mutex::new(None),
         })
+    }
+
+    /// The largest answer body read, in bytes (default `DEFAULT_MAX_BODY`); larger answers fail
+    /// with `ClientError::TooLarge` without being held in memory.
+    pub fn with_max_body(mut self, bytes: usize) -> Self {
+        self.max_body = bytes;
+        self
     }
 
     pub fn with_token_style(mut self, style: TokenStyle) -> Self {
@@ -269,7 +524,8 @@ impl AppConnectClient {
             .unwrap_or_else(|_| self.base.clone())
     }
 
-    /// Sends one request and records it. `jwt` is added the way `token_style` says.
+    /// Sends one request and records it. `jwt` is added the way `token_style` says; `secrets`
+    /// are the other secret values the request carries, masked wherever they would be shown.
     async fn send(
         &self,
         method: Method,
@@ -277,6 +533,33 @@ impl AppConnectClient {
         query: &[(&str, String)],
         body: Body<'_>,
         jwt: Option<&Sensitive<String>>,
+        secrets: &mut Secrets,
+    ) -> (
+        Exchange,
+        Result<Raw, ClientError>,
+        Option<Sensitive<String>>,
+    ) {
+        if let Some(token) = jwt {
+            secrets.add(token.expose());
+        }
+        let (exchange, result, refreshed) = self
+            .send_unmasked(method, path, query, body, jwt, secrets)
+            .await;
+        // Everything shown has been through the key-name redaction already; this masks by value
+        // (the bodies were masked as they were recorded, JSON-aware; a second pass changes nothing).
+        let exchange = secrets.exchange(exchange);
+        let result = result.map_err(|e| e.masked(secrets));
+        (exchange, result, refreshed)
+    }
+
+    async fn send_unmasked(
+        &self,
+        method: Method,
+        path: &str,
+        query: &[(&str, String)],
+        body: Body<'_>,
+        jwt: Option<&Sensitive<String>>,
+        secrets: &mut Secrets,
     ) -> (
         Exchange,
         Result<Raw, ClientError>,
@@ -310,7 +593,7 @@ impl AppConnectClient {
             Body::Json(v) => {
                 req = req.json(v);
                 request_headers.push(("content-type".to_owned(), "application/json".to_owned()));
-                Some(redact::body(&v.to_string()))
+                Some(secrets.body(&v.to_string()))
             }
         };
         let mut exchange = Exchange {
@@ -326,72 +609,168 @@ impl AppConnectClient {
         };
         let started = Instant::now();
         let sent = req.send().await;
-        let result = match sent {
+        let mut resp = match sent {
             Err(e) => {
                 exchange.elapsed_ms = elapsed_ms(started);
-                let err = if e.is_timeout() {
-                    ClientError::Timeout {
-                        url: exchange.url.clone(),
-                        secs: self.timeout.as_secs(),
-                    }
-                } else {
-                    ClientError::Unreachable {
-                        url: self.server_url().to_owned(),
-                        reason: describe_transport_error(&e),
-                    }
-                };
-                return (exchange, Err(err), None);
+                return (exchange, Err(self.transport_error(&e, &url, 0)), None);
             }
             Ok(resp) => resp,
         };
-        let status = result.status().as_u16();
+        let status = resp.status().as_u16();
         exchange.status = Some(status);
         let mut refreshed = None;
-        for (name, value) in result.headers() {
+        let mut location = None;
+        let header = |name: &str| {
+            resp.headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        };
+        let content_type = header("content-type");
+        let retry_after = header("retry-after");
+        for (name, value) in resp.headers() {
             let v = value.to_str().unwrap_or("<binary>");
-            if name.as_str().eq_ignore_ascii_case("x-refreshed-jwt-token") && !v.is_empty() {
-                refreshed = Some(Sensitive::new(v.to_owned()));
-            }
+            let shown = match name.as_str() {
+                "x-refreshed-jwt-token" if !v.is_empty() => {
+                    refreshed = Some(Sensitive::new(v.to_owned()));
+                    secrets.add(v);
+                    redact::REDACTED.to_owned()
+                }
+                // A relative Location is resolved, so the record says where it really pointed.
+                "location" | "content-location" => {
+                    let target = url.join(v).map(|u| redact::url(u.as_str()));
+                    let target = target.unwrap_or_else(|_| v.to_owned());
+                    if name.as_str() == "location" {
+                        location = Some(target.clone());
+                    }
+                    target
+                }
+                n => redact::header(n, v),
+            };
             exchange
                 .response_headers
-                .push((name.as_str().to_owned(), redact::header(name.as_str(), v)));
+                .push((name.as_str().to_owned(), shown));
         }
         exchange.refreshed_token = refreshed.is_some();
-        let text = match result.text().await {
-            Ok(t) => t,
-            Err(e) => {
-                exchange.elapsed_ms = elapsed_ms(started);
-                let err = if e.is_timeout() {
-                    ClientError::Timeout {
-                        url: exchange.url.clone(),
-                        secs: self.timeout.as_secs(),
+        let read = self.read_body(&mut resp).await;
+        exchange.elapsed_ms = elapsed_ms(started);
+        let bytes = match read {
+            Ok(bytes) => bytes,
+            Err((partial, e)) => {
+                exchange.response_body = Some(recorded_body(&partial, secrets, true));
+                let err = match e {
+                    // Where a redirect pointed matters more than how its body failed.
+                    _ if (300..400).contains(&status) => {
+                        ClientError::Redirected { status, location }
                     }
-                } else {
-                    ClientError::BadResponse {
-                        reason: format!(
-                            "the body could not be read: {}",
-                            describe_transport_error(&e)
-                        ),
+                    BodyError::TooLarge { received, declared } => ClientError::TooLarge {
+                        limit: self.max_body,
+                        received,
+                        declared,
+                    },
+                    BodyError::Transport { received, error } => {
+                        self.transport_error(&error, &url, received)
                     }
                 };
                 return (exchange, Err(err), refreshed);
             }
         };
-        exchange.elapsed_ms = elapsed_ms(started);
-        let mut shown = redact::body(&text);
-        if shown.len() > MAX_RECORDED_BODY {
-            let mut cut = MAX_RECORDED_BODY;
-            while !shown.is_char_boundary(cut) {
-                cut -= 1;
-            }
-            shown.truncate(cut);
-            shown.push_str("\n… (cut)");
+        exchange.response_body = Some(recorded_body(&bytes, secrets, false));
+        if (300..400).contains(&status) {
+            return (
+                exchange,
+                Err(ClientError::Redirected { status, location }),
+                refreshed,
+            );
         }
-        exchange.response_body = Some(shown);
         if let Some(token) = &refreshed {
             self.set_jwt(Some(token.clone()));
         }
-        (exchange, Ok(Raw { status, text }), refreshed)
+        let (text, not_utf8) = match String::from_utf8(bytes) {
+            Ok(t) => (t, None),
+            Err(e) => {
+                let at = e.utf8_error().valid_up_to();
+                let why = format!(
+                    "byte 0x{:02X} at offset {at} is not UTF-8, and JSON must be UTF-8",
+                    e.as_bytes().get(at).copied().unwrap_or_default()
+                );
+                (
+                    String::from_utf8_lossy(e.as_bytes()).into_owned(),
+                    Some(why),
+                )
+            }
+        };
+        let raw = Raw {
+            status,
+            text,
+            not_utf8,
+            content_type,
+            retry_after,
+        };
+        (exchange, Ok(raw), refreshed)
+    }
+
+    /// Reads the body in chunks, never holding more than `max_body` plus one chunk. On failure,
+    /// gives back what had arrived (for the record) with the reason.
+    async fn read_body(
+        &self,
+        resp: &mut reqwest::Response,
+    ) -> Result<Vec<u8>, (Vec<u8>, BodyError)> {
+        let declared = resp.content_length();
+        if let Some(len) = declared.filter(|&len| len > self.max_body as u64) {
+            return Err((
+                Vec::new(),
+                BodyError::TooLarge {
+                    received: 0,
+                    declared: Some(len),
+                },
+            ));
+        }
+        let expected = declared.map_or(0, |l| usize::try_from(l).unwrap_or(0));
+        let mut buf = Vec::with_capacity(expected.min(self.max_body));
+        loop {
+            match resp.chunk().await {
+                Ok(None) => return Ok(buf),
+                Ok(Some(chunk)) => {
+                    if buf.len() + chunk.len() > self.max_body {
+                        let received = (buf.len() + chunk.len()) as u64;
+                        return Err((buf, BodyError::TooLarge { received, declared }));
+                    }
+                    // Grow by doubling, but never past the cap: the cap bounds the allocation too.
+                    let need = buf.len() + chunk.len();
+                    if need > buf.capacity() {
+                        let target = need.max(buf.capacity() * 2).min(self.max_body);
+                        buf.reserve_exact(target - buf.len());
+                    }
+                    buf.extend_from_slice(&chunk);
+                }
+                Err(error) => {
+                    let received = buf.len() as u64;
+                    return Err((buf, BodyError::Transport { received, error }));
+                }
+            }
+        }
+    }
+
+    /// A failed send or body read, in words: timeout, unreachable, or a connection that broke.
+    fn transport_error(&self, e: &reqwest::Error, url: &Url, received: u64) -> ClientError {
+        if e.is_timeout() {
+            ClientError::Timeout {
+                url: redact::url(url.as_str()),
+                secs: self.timeout.as_secs(),
+            }
+        } else if e.is_connect() {
+            ClientError::Unreachable {
+                url: self.server_url().to_owned(),
+                reason: describe_transport_error(e),
+            }
+        } else {
+            ClientError::Interrupted {
+                url: self.server_url().to_owned(),
+                received,
+                reason: describe_transport_error(e),
+            }
+        }
     }
 
     async fn call<T: DeserializeOwned>(
@@ -401,6 +780,7 @@ impl AppConnectClient {
         query: &[(&str, String)],
         body: Body<'_>,
         authed: bool,
+        mut secrets: Secrets,
     ) -> Called<T> {
         let jwt = if authed {
             match self.require_jwt() {
@@ -426,9 +806,11 @@ impl AppConnectClient {
         } else {
             None
         };
-        let (exchange, raw, refreshed_jwt) =
-            self.send(method, path, query, body, jwt.as_ref()).await;
-        let result = raw.and_then(decode::<T>);
+        let (exchange, raw, refreshed_jwt) = self
+            .send(method, path, query, body, jwt.as_ref(), &mut secrets)
+            .await;
+        // Decoding quotes the body in its errors, so they are masked too.
+        let result = raw.and_then(|r| decode::<T>(r).map_err(|e| e.masked(&secrets)));
         Called {
             exchange,
             result,
@@ -440,7 +822,14 @@ impl AppConnectClient {
     #[tracing::instrument(skip(self))]
     pub async fn is_alive(&self) -> Called<bool> {
         let (exchange, raw, refreshed_jwt) = self
-            .send(Method::GET, "isAlive", &[], Body::None, None)
+            .send(
+                Method::GET,
+                "isAlive",
+                &[],
+                Body::None,
+                None,
+                &mut Secrets::default(),
+            )
             .await;
         let result = raw.map(|r| r.status == 200 && r.text.trim() == "OK");
         Called {
@@ -454,8 +843,15 @@ impl AppConnectClient {
     #[tracing::instrument(skip(self))]
     pub async fn implemented_interfaces(&self) -> Called<Map<String, Value>> {
         let q = [("platform", self.platform.clone())];
-        self.call(Method::GET, "implementedInterfaces", &q, Body::None, false)
-            .await
+        self.call(
+            Method::GET,
+            "implementedInterfaces",
+            &q,
+            Body::None,
+            false,
+            Secrets::default(),
+        )
+        .await
     }
 
     /// `POST /apiKeyLogin`. `fields` are every field of the manifest's API-key page by `const`
@@ -478,25 +874,50 @@ impl AppConnectClient {
             additional_info,
         };
         let body = serde_json::to_value(body).unwrap_or(Value::Null);
+        // Every login value is masked, whatever its field is called: the page is the connector's.
+        let mut secrets = Secrets::default().with(api_key.expose());
+        for (_, v) in fields {
+            secrets.add(v.expose());
+        }
         let called: Called<LoginResponse> = self
-            .call(Method::POST, "apiKeyLogin", &[], Body::Json(&body), false)
+            .call(
+                Method::POST,
+                "apiKeyLogin",
+                &[],
+                Body::Json(&body),
+                false,
+                secrets.clone(),
+            )
             .await;
-        self.keep_session(called, "login")
+        self.keep_session(called, "login", secrets)
     }
 
-    /// A sign-in answer must carry a session token; keep it for later calls.
-    fn keep_session(&self, mut called: Called<LoginResponse>, what: &str) -> Called<LoginResponse> {
+    /// A sign-in answer must carry a session token; keep it for later calls. What the answer
+    /// says around the token (name, message) is shown, so the sign-in's secrets are masked there,
+    /// and the new token is masked wherever the record shows it.
+    fn keep_session(
+        &self,
+        mut called: Called<LoginResponse>,
+        what: &str,
+        mut secrets: Secrets,
+    ) -> Called<LoginResponse> {
         called.result = called.result.and_then(|r| {
             if r.jwt_token.is_empty() {
                 Err(ClientError::BadResponse {
                     reason: format!("the {what} answer has no jwtToken"),
                 })
             } else {
-                Ok(r)
+                Ok(LoginResponse {
+                    name: r.name.map(|n| secrets.text(&n)),
+                    return_message: r.return_message.map(|m| secrets.return_message(m)),
+                    jwt_token: r.jwt_token,
+                })
             }
         });
         if let Ok(r) = &called.result {
             self.set_jwt(Some(Sensitive::new(r.jwt_token.clone())));
+            secrets.add(&r.jwt_token);
+            called.exchange = secrets.exchange(called.exchange);
         }
         called
     }
@@ -513,22 +934,52 @@ impl AppConnectClient {
             ("callbackUri", callback_uri.expose().clone()),
             ("hostname", hostname.to_owned()),
         ];
+        // The code is the secret in the callback URL; the whole URL is masked too.
+        let mut secrets = Secrets::default().with(callback_uri.expose());
+        if let Ok(u) = Url::parse(callback_uri.expose()) {
+            for (k, v) in u.query_pairs() {
+                if k == "code" {
+                    secrets.add(&v);
+                }
+            }
+        }
         let called: Called<LoginResponse> = self
-            .call(Method::GET, "oauth-callback", &q, Body::None, false)
+            .call(
+                Method::GET,
+                "oauth-callback",
+                &q,
+                Body::None,
+                false,
+                secrets.clone(),
+            )
             .await;
-        self.keep_session(called, "OAuth callback")
+        self.keep_session(called, "OAuth callback", secrets)
     }
 
     /// `GET /authValidation`.
     pub async fn auth_validation(&self) -> Called<Value> {
-        self.call(Method::GET, "authValidation", &[], Body::None, true)
-            .await
+        self.call(
+            Method::GET,
+            "authValidation",
+            &[],
+            Body::None,
+            true,
+            Secrets::default(),
+        )
+        .await
     }
 
     /// `POST /unAuthorize`; forgets the session token whatever the answer.
     pub async fn unauthorize(&self) -> Called<Value> {
         let called = self
-            .call(Method::POST, "unAuthorize", &[], Body::None, true)
+            .call(
+                Method::POST,
+                "unAuthorize",
+                &[],
+                Body::None,
+                true,
+                Secrets::default(),
+            )
             .await;
         self.set_jwt(None);
         called
@@ -547,8 +998,15 @@ impl AppConnectClient {
             ("overridingFormat", overriding_format.to_owned()),
             ("isExtension", is_extension.to_string()),
         ];
-        self.call(Method::GET, "contact", &q, Body::None, true)
-            .await
+        self.call(
+            Method::GET,
+            "contact",
+            &q,
+            Body::None,
+            true,
+            Secrets::default(),
+        )
+        .await
     }
 
     /// `POST /contact`.
@@ -559,7 +1017,14 @@ impl AppConnectClient {
     ) -> Called<CreateContactResponse> {
         let body = serde_json::to_value(request).unwrap_or(Value::Null);
         let mut called: Called<CreateContactResponse> = self
-            .call(Method::POST, "contact", &[], Body::Json(&body), true)
+            .call(
+                Method::POST,
+                "contact",
+                &[],
+                Body::Json(&body),
+                true,
+                Secrets::default(),
+            )
             .await;
         called.result = called.result.and_then(|r| match &r.contact {
             Some(c) if !c.id.is_empty() => Ok(r),
@@ -574,8 +1039,15 @@ impl AppConnectClient {
     #[tracing::instrument(skip(self, request), fields(session = %request.log_info.session_id))]
     pub async fn create_call_log(&self, request: &CallLogRequest) -> Called<CallLogResponse> {
         let body = serde_json::to_value(request).unwrap_or(Value::Null);
-        self.call(Method::POST, "callLog", &[], Body::Json(&body), true)
-            .await
+        self.call(
+            Method::POST,
+            "callLog",
+            &[],
+            Body::Json(&body),
+            true,
+            Secrets::default(),
+        )
+        .await
     }
 
     /// `GET /callLog?sessionIds=`: at most five ids, as the server processes no more.
@@ -602,8 +1074,15 @@ impl AppConnectClient {
             };
         }
         let q = [("sessionIds", session_ids.join(","))];
-        self.call(Method::GET, "callLog", &q, Body::None, true)
-            .await
+        self.call(
+            Method::GET,
+            "callLog",
+            &q,
+            Body::None,
+            true,
+            Secrets::default(),
+        )
+        .await
     }
 }
 
@@ -620,8 +1099,96 @@ fn snippet(text: &str) -> String {
     s
 }
 
+/// A body as the exchange records it: masked, then cut to `MAX_RECORDED_BODY` (masking first, so
+/// a cut never leaves half a secret). `partial` marks a body whose reading stopped early.
+fn recorded_body(bytes: &[u8], secrets: &Secrets, partial: bool) -> String {
+    // A partial body is never parsed, so only what can be shown is decoded (with room for a
+    // secret that straddles the cut, so that it is masked whole).
+    let bytes = if partial {
+        &bytes[..bytes.len().min(MAX_RECORDED_BODY + 4096)]
+    } else {
+        bytes
+    };
+    let text = String::from_utf8_lossy(bytes);
+    let mut shown = if partial {
+        secrets.text(&text)
+    } else {
+        secrets.body(&text)
+    };
+    if shown.len() > MAX_RECORDED_BODY {
+        let mut cut = MAX_RECORDED_BODY;
+        while !shown.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        shown.truncate(cut);
+        shown.push_str("\n… (cut)");
+    }
+    if partial {
+        shown.push_str("\n… (incomplete: reading stopped here)");
+    }
+    shown
+}
+
+/// `Retry-After` in words: `30 s` for a number of seconds, else the date as the server wrote it.
+fn retry_after(value: &str) -> String {
+    let v = value.trim();
+    match v.parse::<u64>() {
+        Ok(secs) => format!("{secs} s"),
+        Err(_) => v.chars().take(64).collect(),
+    }
+}
+
+/// The `<title>` of an HTML page, if it has a short one.
+fn html_title(html: &str) -> Option<String> {
+    let lower = html.to_ascii_lowercase();
+    let start = lower.find("<title>")? + "<title>".len();
+    let end = start + lower.get(start..)?.find("</title>")?;
+    let title = html.get(start..end)?.trim();
+    (!title.is_empty()).then(|| snippet(title))
+}
+
+fn looks_like_html(raw: &Raw) -> bool {
+    raw.content_type
+        .as_deref()
+        .is_some_and(|c| c.to_ascii_lowercase().contains("text/html"))
+        || raw.text.trim_start().starts_with('<')
+}
+
+/// What serde_json's parse error means to a person; nesting past its recursion limit is named
+/// (and not quoted: the start of such a body is only brackets).
+fn json_problem(status: u16, e: &serde_json::Error, body: &str) -> String {
+    let why = e.to_string();
+    if why.contains("recursion limit") {
+        format!("HTTP {status} with JSON nested deeper than Switchboard reads (more than 128 levels; {why})")
+    } else {
+        format!(
+            "HTTP {status} with a body that is not JSON ({why}): {}",
+            snippet(body)
+        )
+    }
+}
+
 /// Maps a status and body to a result, the way the real client reads them (SPEC §2).
 fn decode<T: DeserializeOwned>(raw: Raw) -> Result<T, ClientError> {
+    match raw.status {
+        429 => {
+            return Err(ClientError::RateLimited {
+                retry_after: raw.retry_after.as_deref().map(retry_after),
+            })
+        }
+        502..=504 if looks_like_html(&raw) => {
+            return Err(ClientError::Gateway {
+                status: raw.status,
+                title: html_title(&raw.text),
+            })
+        }
+        _ => {}
+    }
+    if let Some(why) = &raw.not_utf8 {
+        return Err(ClientError::BadResponse {
+            reason: format!("HTTP {} with a body that is not text: {why}", raw.status),
+        });
+    }
     let parsed: Result<Value, _> = serde_json::from_str(&raw.text);
     match (raw.status, parsed) {
         (200..=299, Ok(v)) => {
@@ -639,11 +1206,7 @@ fn decode<T: DeserializeOwned>(raw: Raw) -> Result<T, ClientError> {
             })
         }
         (200..=299, Err(e)) => Err(ClientError::BadResponse {
-            reason: format!(
-                "HTTP {} with a body that is not JSON ({e}): {}",
-                raw.status,
-                snippet(&raw.text)
-            ),
+            reason: json_problem(raw.status, &e, &raw.text),
         }),
         (401, Ok(v)) => Err(ClientError::Unauthorized {
             message: v
@@ -689,10 +1252,7 @@ mod tests {
     use super::*;
 
     fn raw(status: u16, text: &str) -> Raw {
-        Raw {
-            status,
-            text: text.to_owned(),
-        }
+        Raw::new(status, text)
     }
 
     #[test]
@@ -734,6 +1294,77 @@ mod tests {
         let e = decode::<Value>(raw(200, "<html>oops</html>")).unwrap_err();
         assert!(matches!(e, ClientError::BadResponse { .. }));
         assert!(e.to_string().contains("inspector"));
+    }
+
+    #[test]
+    fn rate_limits_name_retry_after_and_gateway_pages_name_the_gateway() {
+        let mut r = raw(429, r#"{"error":"slow down"}"#);
+        r.retry_after = Some("30".into());
+        let e = decode::<Value>(r).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "The connector server is rate-limiting (HTTP 429); retry after 30 s."
+        );
+        let e = decode::<Value>(raw(429, "")).unwrap_err();
+        assert!(e.to_string().contains("no Retry-After"), "{e}");
+
+        let mut r = raw(
+            502,
+            "<html><head><title>502 Bad Gateway</title></head><body>nginx</body></html>",
+        );
+        r.content_type = Some("text/html".into());
+        let e = decode::<Value>(r).unwrap_err();
+        assert!(
+            e.to_string().starts_with(
+                "A gateway in front of the connector answered HTTP 502 with an HTML page (502 Bad Gateway)"
+            ) && e.to_string().contains("connector process is up behind it"),
+            "{e}"
+        );
+        let e = decode::<Value>(raw(503, r#"{"error":"draining"}"#)).unwrap_err();
+        assert!(
+            matches!(e, ClientError::ServerError { status: 503, .. }),
+            "a JSON 503 is the connector's own answer: {e:?}"
+        );
+    }
+
+    #[test]
+    fn bodies_that_are_not_utf8_or_nest_too_deep_are_bad_responses() {
+        let mut r = raw(200, "{\"a\":\"\u{FFFD}\"}");
+        r.not_utf8 = Some("byte 0xFF at offset 6 is not UTF-8, and JSON must be UTF-8".into());
+        let e = decode::<Value>(r).unwrap_err();
+        assert_eq!(e.code(), ErrorCode::BadResponse);
+        assert!(e.to_string().contains("not UTF-8"), "{e}");
+
+        let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
+        let e = decode::<Value>(raw(200, &deep)).unwrap_err();
+        assert!(e.to_string().contains("nested deeper"), "{e}");
+    }
+
+    #[test]
+    fn sizes_read_as_a_person_writes_them() {
+        assert_eq!(human_bytes(DEFAULT_MAX_BODY as u64), "5 MiB");
+        assert_eq!(human_bytes(5 * 1024 * 1024 + 200 * 1024), "5.2 MiB");
+        assert_eq!(human_bytes(2048), "2 KiB");
+        assert_eq!(human_bytes(1), "1 byte");
+    }
+
+    #[test]
+    fn secret_values_are_masked_in_any_encoding_and_json_stays_json() {
+        let secrets = Secrets::default()
+            .with("s3cr et\"x")
+            .with("12345678")
+            .with("abc");
+        let body =
+            secrets.body(r#"{"echo":"bad key s3cr et\"x","n":12345678,"s3cr et\"x":1,"ok":"abc"}"#);
+        let v: Value = serde_json::from_str(&body).expect("still JSON");
+        assert_eq!(v["echo"], "bad key <redacted>");
+        assert_eq!(v["n"], "<redacted>");
+        assert_eq!(v["<redacted>"], 1, "keys are masked too");
+        assert_eq!(v["ok"], "abc", "values shorter than 4 are left alone");
+        assert_eq!(
+            secrets.text("q=s3cr+et%22x&r=s3cr%20et%22x"),
+            "q=<redacted>&r=<redacted>"
+        );
     }
 
     #[test]

@@ -168,14 +168,22 @@ pub fn find_contact(body: &Value, platform: Option<&Platform>) -> Vec<Lint> {
             _ => None,
         };
         let name = c.get("name").and_then(Value::as_str).unwrap_or("");
-        let looks_like_create = c.get("isNewContact") == Some(&Value::Bool(true))
-            || name.to_lowercase().starts_with("create new contact");
+        let flagged = c.get("isNewContact") == Some(&Value::Bool(true));
+        let looks_like_create = flagged || name.to_lowercase().starts_with("create new contact");
         if id.as_deref() == Some(CREATE_NEW_CONTACT_ID) {
+            if !flagged {
+                out.push(lint(LintLevel::Error, "create-row-flag", format!("{at}.isNewContact"), "The \"createNewContact\" row does not have isNewContact: true.", "Extension 1.6.6 shows the name and type inputs only for a row with isNewContact: true, yet creates a contact on Save for the id createNewContact: choosing this row creates a contact with no name typed (the input never appears). The server also treats a row without isNewContact as a real match and caches it."));
+            }
             has_create_row = true;
             continue;
         }
         if looks_like_create {
-            out.push(lint(LintLevel::Error, "create-row-id", format!("{at}.id"), format!("A \"Create new contact...\" row has id {}; it must be exactly \"createNewContact\".", c.get("id").map_or("missing".to_owned(), ToString::to_string)), "The client recognises the create choice by that id; with another one it logs the call against a contact that does not exist."));
+            let what = if flagged {
+                "Extension 1.6.6 shows the name and type inputs for this row (it has isNewContact: true), but creates a contact on Save only for the id createNewContact: with this id it creates nothing and logs the call against a contact that does not exist."
+            } else {
+                "Extension 1.6.6 creates a contact on Save only for the id createNewContact and shows the name and type inputs only for isNewContact: true; this row has neither, so it logs the call against a contact that does not exist."
+            };
+            out.push(lint(LintLevel::Error, "create-row-id", format!("{at}.id"), format!("A \"Create new contact...\" row has id {}; it must be exactly \"createNewContact\".", c.get("id").map_or("missing".to_owned(), ToString::to_string)), what));
             has_create_row = true;
             continue;
         }
@@ -246,11 +254,36 @@ fn additional_info(c: &Value, at: &str, name: &str, p: &Platform) -> Vec<Lint> {
     out
 }
 
+/// What the user of the real client experiences when a create answer has no `contact`.
+pub const SILENT_CREATE_FAILURE: &str = "Nothing happens: no toast, no call log (extension 1.6.6 throws reading the id and only logs to the console).";
+
+/// The finding for a `POST /contact` answer with no `contact` object, whatever `successful` says:
+/// the framework drops `contact` whenever the connector's `contactInfo` is null, and the client
+/// then fails silently, even when the connector explained why.
+pub fn create_without_contact(body: &Value) -> Lint {
+    let said = body
+        .pointer("/returnMessage/message")
+        .and_then(Value::as_str)
+        .map(|m| format!(" The server's message \"{m}\" is never shown."))
+        .unwrap_or_default();
+    lint(
+        LintLevel::Error,
+        "created-contact-missing",
+        "contact",
+        format!("The create answer has no contact object.{said}"),
+        SILENT_CREATE_FAILURE,
+    )
+}
+
 /// Checks a `POST /contact` body.
 pub fn create_contact(body: &Value) -> Vec<Lint> {
     let mut out = Vec::new();
     if let Some(rm) = body.get("returnMessage") {
         out.extend(return_message(rm, "returnMessage"));
+    }
+    if matches!(body.get("contact"), None | Some(Value::Null)) {
+        out.push(create_without_contact(body));
+        return out;
     }
     if body.get("successful") != Some(&Value::Bool(true)) {
         return out;
@@ -280,8 +313,8 @@ pub fn create_contact(body: &Value) -> Vec<Lint> {
             LintLevel::Error,
             "created-contact-shape",
             "contact",
-            "successful is true but there is no contact object.",
-            "The client cannot log the call against the new contact.",
+            "contact is not an object.",
+            "The client reads contact.id of an object; the log step gets no id.",
         )),
     }
     out
@@ -299,9 +332,15 @@ pub fn for_exchange(exchange: &crate::client::Exchange, platform: Option<&Platfo
     let path = url::Url::parse(&exchange.url)
         .map(|u| u.path().to_owned())
         .unwrap_or_default();
-    match (exchange.method.as_str(), path.as_str()) {
-        ("GET", "/contact") => find_contact(&body, platform),
-        ("POST", "/contact") => create_contact(&body),
+    // The server URL may carry a path prefix (`http://h/connector`), so the route is the path's
+    // last segment, not the whole path.
+    let is_contact = path.trim_end_matches('/').ends_with("/contact");
+    match (exchange.method.as_str(), is_contact) {
+        ("GET", true) => find_contact(&body, platform),
+        // A non-2xx answer never reaches the client's create path (it throws on the status).
+        ("POST", true) if exchange.status.is_none_or(|s| (200..300).contains(&s)) => {
+            create_contact(&body)
+        }
         _ => body
             .get("returnMessage")
             .map(|rm| return_message(rm, "returnMessage"))
@@ -391,6 +430,73 @@ mod tests {
     }
 
     #[test]
+    fn a_create_row_with_one_marker_but_not_the_other() {
+        let flagged_other_id = find_contact(
+            &json!({"successful": true, "contact": [{"id": "new", "name": "Create new contact...", "isNewContact": true}]}),
+            None,
+        );
+        assert_eq!(rules(&flagged_other_id), ["create-row-id"]);
+        assert_eq!(flagged_other_id[0].level, LintLevel::Error);
+        let why = &flagged_other_id[0].why;
+        assert!(
+            why.contains("shows the name and type inputs") && why.contains("creates nothing"),
+            "{why}"
+        );
+        let id_unflagged = find_contact(
+            &json!({"successful": true, "contact": [{"id": "createNewContact", "name": "Create new contact..."}]}),
+            None,
+        );
+        assert_eq!(rules(&id_unflagged), ["create-row-flag"]);
+        assert_eq!(id_unflagged[0].at, "contact[0].isNewContact");
+        let why = &id_unflagged[0].why;
+        assert!(
+            why.contains("creates a contact on Save") && why.contains("no name typed"),
+            "{why}"
+        );
+        assert!(
+            rules(&find_contact(
+                &json!({"successful": true, "contact": [{"id": "createNewContact", "name": "Create new contact...", "isNewContact": true, "defaultContactType": "lead"}]}),
+                None
+            ))
+            .is_empty(),
+            "both markers: nothing to say"
+        );
+    }
+
+    #[test]
+    fn a_create_answer_without_a_contact_is_a_silent_failure() {
+        for body in [
+            json!({"successful": false, "returnMessage": {"message": "Reserved name", "messageType": "warning", "ttl": 5000}}),
+            json!({"successful": true}),
+            json!({"successful": true, "contact": null}),
+        ] {
+            let found = create_contact(&body);
+            assert_eq!(rules(&found), ["created-contact-missing"], "{body}");
+            assert_eq!(found[0].level, LintLevel::Error);
+            assert_eq!(found[0].why, SILENT_CREATE_FAILURE);
+        }
+        assert!(SILENT_CREATE_FAILURE.starts_with("Nothing happens: no toast, no call log"));
+        let said = create_contact(
+            &json!({"successful": false, "returnMessage": {"message": "Reserved name", "messageType": "warning"}}),
+        );
+        assert!(
+            said[0].message.contains("\"Reserved name\" is never shown"),
+            "{}",
+            said[0].message
+        );
+        let mut revoked = exchange(
+            "POST",
+            "http://h/contact?jwtToken=x",
+            &json!({"successful": false, "errorCode": "CRM_SESSION_REVOKED"}),
+        );
+        revoked.status = Some(401);
+        assert!(
+            for_exchange(&revoked, None).is_empty(),
+            "a 401 is not a create answer"
+        );
+    }
+
+    #[test]
     fn create_answers() {
         assert!(
             create_contact(&json!({"successful": true, "contact": {"id": "9", "name": "N"}}))
@@ -407,6 +513,59 @@ mod tests {
                 &json!({"successful": true, "contact": {"name": "N"}})
             )),
             ["created-contact-id"]
+        );
+    }
+
+    fn exchange(method: &str, url: &str, body: &Value) -> crate::client::Exchange {
+        crate::client::Exchange {
+            method: method.into(),
+            url: url.into(),
+            request_headers: Vec::new(),
+            request_body: None,
+            status: Some(200),
+            response_headers: Vec::new(),
+            response_body: Some(body.to_string()),
+            elapsed_ms: 1,
+            refreshed_token: false,
+        }
+    }
+
+    #[test]
+    fn routes_are_found_behind_a_path_prefix() {
+        let empty = json!({"successful": true, "contact": []});
+        let object = json!({"successful": true, "contact": [{"id": "9"}]});
+        for base in ["http://h", "http://h/connector", "http://h/a/b/"] {
+            let base = base.trim_end_matches('/');
+            let found = for_exchange(
+                &exchange(
+                    "GET",
+                    &format!("{base}/contact?jwtToken=<redacted>&phoneNumber=%2B1"),
+                    &empty,
+                ),
+                None,
+            );
+            assert_eq!(
+                rules(&found),
+                ["empty-without-create-row"],
+                "GET {base}/contact is findContact whatever the prefix"
+            );
+            let created = for_exchange(
+                &exchange("POST", &format!("{base}/contact?jwtToken=x"), &object),
+                None,
+            );
+            assert_eq!(
+                rules(&created),
+                ["created-contact-shape"],
+                "POST {base}/contact is createContact whatever the prefix"
+            );
+        }
+        assert!(
+            for_exchange(
+                &exchange("GET", "http://h/custom/contact/search?name=a", &empty),
+                None
+            )
+            .is_empty(),
+            "the name search is not findContact"
         );
     }
 
