@@ -43,6 +43,23 @@ function toContactInfo(c) {
 
 const message = (messageType, text, ttl) => ({ message: text, messageType, ttl });
 
+// Numbers whose lookup answers with an odd "Create new contact..." row, to see what the client
+// makes of it (SPEC §6): flagged but with another id, the id without the flag, and a row that
+// names a default contact type.
+const CREATE_ROW = { id: "createNewContact", name: "Create new contact...", additionalInfo: null, isNewContact: true };
+const ODD_CREATE_ROWS = {
+  "+12025550901": { id: "new-contact", name: "Create new contact...", isNewContact: true },
+  "+12025550902": { id: "createNewContact", name: "Create new contact...", additionalInfo: null },
+  "+12025550903": { ...CREATE_ROW, defaultContactType: "lead" },
+};
+// A name whose create answer makes the classic mistake: the contact under `contact` instead of
+// `contactInfo`. The CRM has the contact, but the framework answers with no contact.
+const WRONG_KEY_NAME = "Wrong Key Contact";
+// A call-log note that makes createCallLog answer with no returnMessage.
+const SILENT_NOTE = "no message";
+// What createContact received, in order, for the suite to check (GET /_test/received).
+const received = [];
+
 module.exports = {
   getAuthType: () => "apiKey",
 
@@ -66,13 +83,15 @@ module.exports = {
     if (String(isExtension) === "true") {
       return { successful: false, matchedContactInfo: [], returnMessage: message("warning", "Logging against internal extension numbers is not supported.", 3000) };
     }
+    if (ODD_CREATE_ROWS[phoneNumber]) return { successful: true, matchedContactInfo: [ODD_CREATE_ROWS[phoneNumber]] };
     const wanted = searchStrings(phoneNumber, overridingFormat);
     const matched = crm.contacts.filter((c) => c.phones.some((p) => wanted.includes(p))).map(toContactInfo);
-    matched.push({ id: "createNewContact", name: "Create new contact...", additionalInfo: null, isNewContact: true });
+    matched.push({ ...CREATE_ROW });
     return { successful: true, matchedContactInfo: matched };
   },
 
   async createContact({ phoneNumber, newContactName, newContactType }) {
+    received.push({ phoneNumber, newContactName, newContactType: newContactType === undefined ? "<absent>" : newContactType });
     const name = (newContactName || "").trim();
     if (!name) return { contactInfo: null, returnMessage: message("warning", "A contact name is required.", 5000) };
     if (seed.reservedNames.includes(name.toLowerCase())) {
@@ -84,6 +103,9 @@ module.exports = {
     }
     const contact = { id: String(crm.nextContact++), name, type, phones: [phoneNumber], company: null, deals: [] };
     crm.contacts.push(contact);
+    if (name === WRONG_KEY_NAME) {
+      return { contact: { id: contact.id, name: contact.name, type: contact.type }, returnMessage: message("success", `Contact "${name}" created.`, 2000) };
+    }
     return {
       contactInfo: { id: contact.id, name: contact.name, type: contact.type },
       returnMessage: message("success", `Contact "${name}" created.`, 2000),
@@ -91,11 +113,14 @@ module.exports = {
   },
 
   async createCallLog({ contactInfo, callLog, note, additionalSubmission }) {
+    const silent = note === SILENT_NOTE;
     if (!crm.contacts.some((c) => c.id === String(contactInfo.id))) {
+      if (silent) return { logId: null };
       return { logId: null, returnMessage: message("warning", `Contact ${contactInfo.id} does not exist; nothing was logged.`, 5000) };
     }
     const id = `log-${crm.nextLog++}`;
     crm.logs.push({ id, sessionId: callLog.sessionId, contactId: String(contactInfo.id), subject: callLog.customSubject, note, additionalSubmission });
+    if (silent) return { logId: id };
     return { logId: id, returnMessage: message("success", "Call logged", 2000) };
   },
 
@@ -117,6 +142,8 @@ module.exports = {
 
   // Test hook: how many contacts the CRM holds (findContact must never make it grow).
   contactCount: () => crm.contacts.length,
+  // Test hook: what createContact received (GET /_test/received).
+  receivedCreates: () => received,
 };
 
 // The same CRM behind OAuth, for the callback path: tokens come from the fake authorization server.

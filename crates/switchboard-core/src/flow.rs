@@ -11,10 +11,11 @@ use ts_rs::TS;
 
 use crate::client::{AppConnectClient, ClientError, Exchange};
 use crate::error::{ErrorCode, UserError};
+use crate::lint::{self, Lint};
 use crate::phone::ParsedNumber;
 use crate::wire::{
-    CallLogRequest, ContactInfo, CreateContactRequest, Direction, FindContactResponse, LogInfo,
-    Party, ReturnMessage,
+    CallLogRequest, CallLogResponse, ContactInfo, CreateContactRequest, Direction,
+    FindContactResponse, LogInfo, MessageSource, Party, ReturnMessage,
 };
 
 /// The name prefix App Connect uses for automatic placeholders until an admin changes it.
@@ -38,8 +39,77 @@ pub struct StepRecord {
     pub step: Step,
     pub ok: bool,
     pub summary: String,
+    /// The toast the real client shows after this step, if any: the server's `returnMessage`, or
+    /// the client's own default when the server sent none.
     pub return_message: Option<ReturnMessage>,
+    /// Who made that message: the server or the client itself.
+    pub message_source: Option<MessageSource>,
+    /// What the real client does with this step's answer, where that is a problem for its user.
+    pub lints: Vec<Lint>,
     pub exchanges: Vec<Exchange>,
+}
+
+/// A toast and who made it.
+pub type Toast = (Option<ReturnMessage>, Option<MessageSource>);
+
+fn from_server(m: Option<ReturnMessage>) -> Toast {
+    let source = m.as_ref().map(|_| MessageSource::Server);
+    (m, source)
+}
+
+fn json_body(exchange: &Exchange) -> Option<Value> {
+    if !exchange.status.is_some_and(|s| (200..300).contains(&s)) {
+        return None;
+    }
+    serde_json::from_str(exchange.response_body.as_deref()?).ok()
+}
+
+/// The toast the client shows for a findContact answer (extension 1.6.6): the server's message,
+/// or its own "No contact found" when a JSON answer has no `contact` key at all.
+pub fn lookup_toast(
+    exchange: &Exchange,
+    result: &Result<FindContactResponse, ClientError>,
+) -> Toast {
+    if json_body(exchange).is_some_and(|b| b.is_object() && b.get("contact").is_none()) {
+        return (
+            Some(ReturnMessage::no_contact_found()),
+            Some(MessageSource::Client),
+        );
+    }
+    from_server(match result {
+        Ok(r) => r.return_message.clone(),
+        Err(e) => e.return_message().cloned(),
+    })
+}
+
+/// The toast the client shows after `POST /callLog` (extension 1.6.6): the server's message, else
+/// "Call log added" when successful and "Failed to save call log" when not.
+pub fn call_log_toast(result: &Result<CallLogResponse, ClientError>) -> Toast {
+    let (server, default) = match result {
+        Ok(r) => (r.return_message.clone(), ReturnMessage::call_log_added()),
+        Err(e @ ClientError::Rejected { .. }) => (
+            e.return_message().cloned(),
+            ReturnMessage::call_log_failed(),
+        ),
+        Err(_) => return (None, None),
+    };
+    match server {
+        Some(m) => (Some(m), Some(MessageSource::Server)),
+        None => (Some(default), Some(MessageSource::Client)),
+    }
+}
+
+/// A create answer the client fails on silently: JSON with no `contact`, or `contact: null`.
+fn create_without_contact(exchange: &Exchange) -> Option<(Lint, Option<String>)> {
+    let body = json_body(exchange)?;
+    if !body.is_object() || !matches!(body.get("contact"), None | Some(Value::Null)) {
+        return None;
+    }
+    let said = body
+        .pointer("/returnMessage/message")
+        .and_then(Value::as_str)
+        .map(str::to_owned);
+    Some((lint::create_without_contact(&body), said))
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, TS)]
@@ -102,6 +172,13 @@ pub enum FlowError {
     EmptyName,
     #[error("\"{0}\" is not one of the manifest's contact types.")]
     UnknownContactType(String),
+    /// The create answer had no contact: the real client does nothing visible.
+    #[error("In App Connect nothing would happen: no toast, no call log (extension 1.6.6 throws reading the new contact's id and only logs to the console). The create answer has no contact{}.", .said.as_deref().map(|m| format!("; the server's message, never shown: \"{m}\"")).unwrap_or_default())]
+    SilentCreateFailure {
+        said: Option<String>,
+        /// `Rejected` when the answer said `successful: false`, else `BadResponse`.
+        code: ErrorCode,
+    },
     #[error(transparent)]
     Client(#[from] ClientError),
 }
@@ -114,6 +191,7 @@ impl From<FlowError> for UserError {
                 UserError::new(ErrorCode::FlowOrder, e.to_string())
             }
             FlowError::OutOfOrder { .. } => UserError::new(ErrorCode::FlowOrder, e.to_string()),
+            FlowError::SilentCreateFailure { code, .. } => UserError::new(code, e.to_string()),
         }
     }
 }
@@ -204,20 +282,27 @@ impl PlaceholderFlow {
         }
     }
 
-    fn record(
+    fn record(&mut self, step: Step, ok: bool, summary: String, toast: Toast, ex: Vec<Exchange>) {
+        self.record_with(step, ok, summary, toast, Vec::new(), ex);
+    }
+
+    fn record_with(
         &mut self,
         step: Step,
         ok: bool,
         summary: String,
-        rm: Option<ReturnMessage>,
-        ex: Vec<Exchange>,
+        (return_message, message_source): Toast,
+        lints: Vec<Lint>,
+        exchanges: Vec<Exchange>,
     ) {
         self.steps.push(StepRecord {
             step,
             ok,
             summary,
-            return_message: rm,
-            exchanges: ex,
+            return_message,
+            message_source,
+            lints,
+            exchanges,
         });
     }
 
@@ -244,6 +329,7 @@ impl PlaceholderFlow {
             ));
         }
         let called = self.find(client).await;
+        let toast = lookup_toast(&called.exchange, &called.result);
         match called.result {
             Ok(resp) => {
                 let real = resp.real_matches().count();
@@ -252,13 +338,7 @@ impl PlaceholderFlow {
                     1 => "1 contact matches: no placeholder is needed.".to_owned(),
                     n => format!("{n} contacts match: no placeholder is needed."),
                 };
-                self.record(
-                    Step::Lookup,
-                    true,
-                    summary,
-                    resp.return_message.clone(),
-                    vec![called.exchange],
-                );
+                self.record(Step::Lookup, true, summary, toast, vec![called.exchange]);
                 self.state = if real == 0 {
                     FlowState::NeedsContact {
                         contacts: resp.contact,
@@ -275,7 +355,7 @@ impl PlaceholderFlow {
                     Step::Lookup,
                     false,
                     e.to_string(),
-                    e.return_message().cloned(),
+                    toast,
                     vec![called.exchange],
                 );
                 Err(e.into())
@@ -283,13 +363,43 @@ impl PlaceholderFlow {
         }
     }
 
-    /// Step 2: `POST /contact` with the typed name and the chosen type (`None` → `null`).
+    /// The create row of the lookup (the row whose id makes Save create a contact), if any.
+    pub fn create_row(&self) -> Option<&ContactInfo> {
+        match &self.state {
+            FlowState::NeedsContact { contacts } | FlowState::Matched { contacts } => {
+                contacts.iter().find(|c| c.is_create_row())
+            }
+            _ => None,
+        }
+    }
+
+    /// Step 2 (the manual flow): `POST /contact` with the typed name and the chosen type. With no
+    /// type chosen the client sends the create row's `defaultContactType`, else `""`, never `null`.
     pub async fn create(
         &mut self,
         client: &AppConnectClient,
         name: &str,
         contact_type: Option<String>,
         additional_submission: Map<String, Value>,
+    ) -> Result<&FlowState, FlowError> {
+        let sent = contact_type.filter(|t| !t.is_empty()).unwrap_or_else(|| {
+            self.create_row()
+                .map(ContactInfo::initial_contact_type)
+                .unwrap_or_default()
+        });
+        self.create_as(client, name, Some(sent), additional_submission, true)
+            .await
+    }
+
+    /// `POST /contact` with `new_contact_type` sent as given (`None` → `null`). The manual flow shows
+    /// the answer's message; the automatic variant does not (1.7.0-beta).
+    async fn create_as(
+        &mut self,
+        client: &AppConnectClient,
+        name: &str,
+        new_contact_type: Option<String>,
+        additional_submission: Map<String, Value>,
+        show_message: bool,
     ) -> Result<&FlowState, FlowError> {
         if !matches!(self.state, FlowState::NeedsContact { .. }) {
             return Err(out_of_order(
@@ -305,13 +415,18 @@ impl PlaceholderFlow {
         let request = CreateContactRequest {
             phone_number: self.number.e164.clone(),
             new_contact_name: name.to_owned(),
-            new_contact_type: contact_type.clone(),
+            new_contact_type: new_contact_type.clone(),
             additional_submission,
         };
         let called = client.create_contact(&request).await;
         match called.result {
             Ok(resp) => {
                 let contact = resp.contact.clone().unwrap_or_default();
+                let toast = if show_message {
+                    from_server(resp.return_message)
+                } else {
+                    (None, None)
+                };
                 self.record(
                     Step::Create,
                     true,
@@ -320,19 +435,42 @@ impl PlaceholderFlow {
                         contact.display_name(),
                         contact.id
                     ),
-                    resp.return_message,
+                    toast,
                     vec![called.exchange],
                 );
-                self.contact_type = contact_type;
+                // The log's contactType is the submitted type unless it is "" (then the contact's).
+                self.contact_type = new_contact_type.filter(|t| !t.is_empty());
                 self.state = FlowState::Created { contact };
                 Ok(&self.state)
             }
             Err(e) => {
+                if let Some((finding, said)) = create_without_contact(&called.exchange) {
+                    let code = match e {
+                        ClientError::Rejected { .. } => ErrorCode::Rejected,
+                        _ => ErrorCode::BadResponse,
+                    };
+                    let e = FlowError::SilentCreateFailure { said, code };
+                    // No toast: the client shows nothing at all.
+                    self.record_with(
+                        Step::Create,
+                        false,
+                        e.to_string(),
+                        (None, None),
+                        vec![finding],
+                        vec![called.exchange],
+                    );
+                    return Err(e);
+                }
+                let toast = if show_message {
+                    from_server(e.return_message().cloned())
+                } else {
+                    (None, None)
+                };
                 self.record(
                     Step::Create,
                     false,
                     format!("{e} Nothing was logged."),
-                    e.return_message().cloned(),
+                    toast,
                     vec![called.exchange],
                 );
                 Err(e.into())
@@ -396,6 +534,7 @@ impl PlaceholderFlow {
         let contact = contact.clone();
         let request = self.call_log_request(&contact, call);
         let called = client.create_call_log(&request).await;
+        let toast = call_log_toast(&called.result);
         match called.result {
             Ok(resp) => {
                 self.record(
@@ -407,7 +546,7 @@ impl PlaceholderFlow {
                         contact.id,
                         resp.log_id.as_deref().unwrap_or("not given")
                     ),
-                    resp.return_message,
+                    toast,
                     vec![called.exchange],
                 );
                 self.state = FlowState::Logged {
@@ -422,7 +561,7 @@ impl PlaceholderFlow {
                     Step::Log,
                     false,
                     e.to_string(),
-                    e.return_message().cloned(),
+                    toast,
                     vec![called.exchange],
                 );
                 Err(e.into())
@@ -482,7 +621,7 @@ impl PlaceholderFlow {
         } else {
             format!("Verification failed: {}.", problems.join("; "))
         };
-        self.record(Step::Verify, ok, summary, None, exchanges);
+        self.record(Step::Verify, ok, summary, (None, None), exchanges);
         self.state = FlowState::Verified {
             contact,
             log_id,
@@ -510,8 +649,14 @@ impl PlaceholderFlow {
             call.caller_name.as_deref(),
             &self.number.e164,
         );
-        self.create(client, &name, settings.contact_type.clone(), Map::new())
-            .await?;
+        self.create_as(
+            client,
+            &name,
+            settings.contact_type.clone(),
+            Map::new(),
+            false,
+        )
+        .await?;
         self.log_call(client, call).await?;
         self.verify(client).await
     }
@@ -520,6 +665,257 @@ impl PlaceholderFlow {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
+    use std::sync::{Arc, Mutex};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    /// A loopback server that answers `GET /contact`, `POST /contact` and `POST /callLog` with the
+    /// given bodies and remembers every request body it received.
+    async fn scripted(
+        find: &'static str,
+        create: &'static str,
+        log: &'static str,
+    ) -> (AppConnectClient, Arc<Mutex<Vec<String>>>) {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let bodies = seen.clone();
+        tokio::spawn(async move {
+            while let Ok((mut stream, _)) = listener.accept().await {
+                let bodies = bodies.clone();
+                tokio::spawn(async move {
+                    let (mut buf, mut chunk) = (Vec::new(), [0u8; 4096]);
+                    let (head_end, length) = loop {
+                        let n = stream.read(&mut chunk).await.unwrap_or(0);
+                        if n == 0 {
+                            return;
+                        }
+                        buf.extend_from_slice(&chunk[..n]);
+                        if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                            let head = String::from_utf8_lossy(&buf[..i]).to_lowercase();
+                            let length = head
+                                .lines()
+                                .find_map(|l| l.strip_prefix("content-length:"))
+                                .and_then(|v| v.trim().parse::<usize>().ok())
+                                .unwrap_or(0);
+                            break (i + 4, length);
+                        }
+                    };
+                    while buf.len() < head_end + length {
+                        let n = stream.read(&mut chunk).await.unwrap_or(0);
+                        if n == 0 {
+                            break;
+                        }
+                        buf.extend_from_slice(&chunk[..n]);
+                    }
+                    let head = String::from_utf8_lossy(&buf[..head_end]).to_string();
+                    bodies
+                        .lock()
+                        .unwrap()
+                        .push(String::from_utf8_lossy(&buf[head_end..]).to_string());
+                    let answer = if head.starts_with("GET /contact") {
+                        find
+                    } else if head.starts_with("POST /contact") {
+                        create
+                    } else {
+                        log
+                    };
+                    let response = format!(
+                        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{answer}",
+                        answer.len()
+                    );
+                    let _ = stream.write_all(response.as_bytes()).await;
+                });
+            }
+        });
+        let client = AppConnectClient::new(&url, "crm", None).unwrap();
+        client.set_jwt(Some(crate::Sensitive::from("t")));
+        (client, seen)
+    }
+
+    const CREATE_ROW_ONLY: &str = r#"{"successful":true,"contact":[{"id":"createNewContact","name":"Create new contact...","isNewContact":true}]}"#;
+    const CREATED: &str = r#"{"successful":true,"contact":{"id":"9","name":"Jane","type":"lead"},"returnMessage":{"message":"Created","messageType":"success","ttl":2000}}"#;
+
+    fn call() -> SimulatedCall {
+        SimulatedCall {
+            session_id: "s1".into(),
+            direction: Direction::Inbound,
+            caller_name: None,
+            own_number: "+16505550199".into(),
+            start_time_ms: 1,
+            duration_s: 1,
+            note: String::new(),
+            subject: None,
+            additional_submission: Map::new(),
+        }
+    }
+
+    fn flow() -> PlaceholderFlow {
+        PlaceholderFlow::new(
+            crate::phone::parse_e164("+12025550100").unwrap(),
+            String::new(),
+        )
+    }
+
+    fn sent(seen: &Arc<Mutex<Vec<String>>>, i: usize) -> Value {
+        serde_json::from_str(&seen.lock().unwrap()[i]).unwrap()
+    }
+
+    /// Extension 1.6.6: with no type chosen, `newContactType` is the create row's
+    /// `defaultContactType`, else `""`; never `null`.
+    #[tokio::test]
+    async fn the_manual_create_sends_the_rows_default_type_or_empty_never_null() {
+        let (client, seen) = scripted(CREATE_ROW_ONLY, CREATED, r#"{"successful":true}"#).await;
+        let mut f = flow();
+        f.lookup(&client).await.unwrap();
+        f.create(&client, "Jane", None, Map::new()).await.unwrap();
+        assert_eq!(sent(&seen, 1)["newContactType"], json!(""));
+        let (client, seen) = scripted(
+            r#"{"successful":true,"contact":[{"id":"createNewContact","name":"Create new contact...","isNewContact":true,"defaultContactType":"lead"}]}"#,
+            CREATED,
+            r#"{"successful":true}"#,
+        )
+        .await;
+        let mut f = flow();
+        f.lookup(&client).await.unwrap();
+        f.create(&client, "Jane", Some(String::new()), Map::new())
+            .await
+            .unwrap();
+        assert_eq!(sent(&seen, 1)["newContactType"], json!("lead"));
+        assert_eq!(
+            f.steps[1].message_source,
+            Some(MessageSource::Server),
+            "the connector's own message is shown"
+        );
+    }
+
+    /// 1.7.0-beta: the automatic variant sends the configured type, `null` until one is set, and
+    /// does not show the create answer's message.
+    #[tokio::test]
+    async fn the_automatic_create_sends_null_and_shows_no_message() {
+        let (client, seen) = scripted(CREATE_ROW_ONLY, CREATED, r#"{"successful":true}"#).await;
+        let mut f = flow();
+        let _ = f
+            .run_automatic(&client, &AutoSettings::default(), &call())
+            .await;
+        assert_eq!(sent(&seen, 1)["newContactType"], Value::Null);
+        assert_eq!(f.steps[1].step, Step::Create);
+        assert!(f.steps[1].return_message.is_none());
+    }
+
+    /// Extension 1.6.6: a create answer with no `contact` throws in the client: no toast, no log.
+    #[tokio::test]
+    async fn a_create_answer_without_contact_is_silent_in_the_client() {
+        let (client, seen) = scripted(
+            CREATE_ROW_ONLY,
+            r#"{"successful":false,"returnMessage":{"message":"Reserved name","messageType":"warning","ttl":5000}}"#,
+            r#"{"successful":true}"#,
+        )
+        .await;
+        let mut f = flow();
+        f.lookup(&client).await.unwrap();
+        let e = f
+            .create(&client, "Jane", None, Map::new())
+            .await
+            .unwrap_err();
+        assert!(matches!(e, FlowError::SilentCreateFailure { .. }), "{e}");
+        let step = f.steps.last().unwrap();
+        assert!(!step.ok);
+        assert!(step.return_message.is_none(), "the client shows no toast");
+        assert_eq!(step.lints.len(), 1);
+        assert_eq!(step.lints[0].rule, "created-contact-missing");
+        assert_eq!(step.lints[0].level, crate::lint::LintLevel::Error);
+        assert!(
+            step.lints[0]
+                .why
+                .starts_with("Nothing happens: no toast, no call log"),
+            "{}",
+            step.lints[0].why
+        );
+        assert!(
+            step.summary.contains("no toast, no call log")
+                && step.summary.contains("Reserved name"),
+            "{}",
+            step.summary
+        );
+        assert_eq!(UserError::from(e).code, ErrorCode::Rejected);
+        assert!(matches!(f.state, FlowState::NeedsContact { .. }));
+        assert_eq!(seen.lock().unwrap().len(), 2, "nothing was logged");
+    }
+
+    /// Extension 1.6.6: the client's own toasts when the server sends no message.
+    #[tokio::test]
+    async fn the_clients_own_messages_stand_in_for_missing_ones() {
+        let (client, _) = scripted(
+            CREATE_ROW_ONLY,
+            CREATED,
+            r#"{"successful":true,"logId":"l1"}"#,
+        )
+        .await;
+        let mut f = flow();
+        f.lookup(&client).await.unwrap();
+        f.create(&client, "Jane", None, Map::new()).await.unwrap();
+        f.log_call(&client, &call()).await.unwrap();
+        let step = f.steps.last().unwrap();
+        assert_eq!(
+            step.return_message,
+            Some(ReturnMessage::new("success", "Call log added", 3000))
+        );
+        assert_eq!(step.message_source, Some(MessageSource::Client));
+
+        let (client, _) = scripted(CREATE_ROW_ONLY, CREATED, r#"{"successful":false}"#).await;
+        let mut f = flow();
+        f.lookup(&client).await.unwrap();
+        f.create(&client, "Jane", None, Map::new()).await.unwrap();
+        f.log_call(&client, &call()).await.unwrap_err();
+        let step = f.steps.last().unwrap();
+        assert_eq!(
+            step.return_message,
+            Some(ReturnMessage::new(
+                "warning",
+                "Failed to save call log",
+                3000
+            ))
+        );
+        assert_eq!(step.message_source, Some(MessageSource::Client));
+
+        let (client, _) = scripted(CREATE_ROW_ONLY, CREATED, r#"{"successful":false,"returnMessage":{"message":"Existing log for session s1","messageType":"warning","ttl":3000}}"#).await;
+        let mut f = flow();
+        f.lookup(&client).await.unwrap();
+        f.create(&client, "Jane", None, Map::new()).await.unwrap();
+        f.log_call(&client, &call()).await.unwrap_err();
+        let step = f.steps.last().unwrap();
+        assert_eq!(
+            step.return_message
+                .as_ref()
+                .and_then(|m| m.message.as_deref()),
+            Some("Existing log for session s1")
+        );
+        assert_eq!(step.message_source, Some(MessageSource::Server));
+
+        let (client, _) = scripted(
+            r#"{"successful":false,"message":"User not found"}"#,
+            CREATED,
+            "{}",
+        )
+        .await;
+        let mut f = flow();
+        f.lookup(&client).await.unwrap_err();
+        let step = f.steps.last().unwrap();
+        assert_eq!(
+            step.return_message,
+            Some(ReturnMessage::new("warning", "No contact found", 3000))
+        );
+        assert_eq!(step.message_source, Some(MessageSource::Client));
+        let (client, _) = scripted(CREATE_ROW_ONLY, CREATED, "{}").await;
+        let mut f = flow();
+        f.lookup(&client).await.unwrap();
+        assert_eq!(
+            f.steps[0].return_message, None,
+            "a contact key and no message: no toast"
+        );
+        assert_eq!(f.steps[0].message_source, None);
+    }
 
     #[test]
     fn automatic_names_follow_the_client() {

@@ -77,6 +77,9 @@ pub enum FieldModel {
 pub struct NewContactForm {
     /// Empty when the manifest has no contactTypes: then there is no Contact type dropdown.
     pub contact_types: Vec<OptionItem>,
+    /// The `newContactType` the client submits until the person picks a type: the chosen row's
+    /// `defaultContactType`, else `""`. The dropdown shows this value (blank for `""`) meanwhile.
+    pub initial_type: String,
     pub fields: Vec<FieldModel>,
 }
 
@@ -89,7 +92,8 @@ pub struct LogForm {
     pub contacts: Vec<ContactOption>,
     pub selected: Option<String>,
     pub warning: Option<String>,
-    /// Present only while the "Create new contact..." row is chosen.
+    /// Present only while the chosen row has `isNewContact: true` (that flag, not the id, makes
+    /// the client show the name and type inputs).
     pub new_contact: Option<NewContactForm>,
     pub fields: Vec<FieldModel>,
     /// The message-log form's fields for the same contact (SMS logging).
@@ -225,8 +229,11 @@ pub fn log_form(
     } else {
         None
     };
-    let creating = chosen.is_some_and(|c| c.id == CREATE_NEW_CONTACT_ID);
-    let new_contact = creating.then(|| NewContactForm {
+    // The form shows the name and type inputs for a row flagged `isNewContact`; whether Save then
+    // creates a contact depends on the id instead (see `ContactInfo::is_create_row`).
+    let creating = chosen.filter(|c| c.is_new_contact);
+    let new_contact = creating.map(|row| NewContactForm {
+        initial_type: row.initial_contact_type(),
         contact_types: platform
             .usable_contact_types()
             .map(|(d, v)| OptionItem {
@@ -236,7 +243,7 @@ pub fn log_form(
             .collect(),
         fields: fields_for(platform.new_contact_fields(), None),
     });
-    let name = if creating {
+    let name = if creating.is_some() {
         "<new contact name>"
     } else {
         chosen.map_or("", |c| c.display_name())

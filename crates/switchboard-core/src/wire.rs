@@ -39,6 +39,17 @@ where
     Ok(serde_json::from_value(Value::deserialize(d)?).ok())
 }
 
+/// Who made a message the client shows as a toast.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+#[serde(rename_all = "camelCase")]
+pub enum MessageSource {
+    /// The connector server's `returnMessage` (the connector's own, or the framework's).
+    Server,
+    /// A message the client makes itself when the server sent none (extension 1.6.6).
+    Client,
+}
+
 /// `{message, messageType, ttl, details?}`; shown by the client as a toast.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, TS)]
 #[ts(export)]
@@ -79,6 +90,21 @@ impl ReturnMessage {
             ttl: Some(ttl),
             details: None,
         }
+    }
+
+    /// The client's own toast after `POST /callLog` succeeded with no message (extension 1.6.6).
+    pub fn call_log_added() -> Self {
+        Self::new("success", "Call log added", 3000)
+    }
+
+    /// The client's own toast after `POST /callLog` failed with no message (extension 1.6.6).
+    pub fn call_log_failed() -> Self {
+        Self::new("warning", "Failed to save call log", 3000)
+    }
+
+    /// The client's own toast for a findContact answer with no `contact` key (extension 1.6.6).
+    pub fn no_contact_found() -> Self {
+        Self::new("warning", "No contact found", 3000)
     }
 }
 
@@ -130,8 +156,18 @@ pub struct ContactInfo {
     /// Keyed by call-log field `const`; a selection's value is its option list for this contact.
     #[serde(default)]
     pub additional_info: Option<Value>,
+    /// Marks the create row for the form: with it, the client shows the name and type inputs.
+    /// (Saving creates a contact only when the row's id is `createNewContact`.)
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub is_new_contact: bool,
+    /// On the create row: the `newContactType` the client submits until the person picks a type.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "lenient"
+    )]
+    #[ts(optional)]
+    pub default_contact_type: Option<String>,
 }
 
 impl ContactInfo {
@@ -146,8 +182,15 @@ impl ContactInfo {
         }
     }
 
+    /// The row the client creates a contact for on save: recognised by its id alone.
     pub fn is_create_row(&self) -> bool {
         self.id == CREATE_NEW_CONTACT_ID
+    }
+
+    /// The `newContactType` the client submits while this row is chosen and no type was picked:
+    /// the row's `defaultContactType`, else the empty string (extension 1.6.6).
+    pub fn initial_contact_type(&self) -> String {
+        self.default_contact_type.clone().unwrap_or_default()
     }
 
     pub fn display_name(&self) -> &str {
@@ -199,7 +242,8 @@ impl FindContactResponse {
 pub struct CreateContactRequest {
     pub phone_number: String,
     pub new_contact_name: String,
-    /// `null` when the manifest has no contact types or none was chosen.
+    /// The manual flow sends the chosen type, else the create row's `defaultContactType`, else
+    /// `""` (never `null`); the automatic variant sends `null` until a type is configured.
     pub new_contact_type: Option<String>,
     #[serde(default)]
     pub additional_submission: Map<String, Value>,
@@ -371,6 +415,21 @@ mod tests {
     }
 
     #[test]
+    fn the_create_rows_default_contact_type_is_decoded() {
+        let r: FindContactResponse = serde_json::from_str(
+            r#"{"successful":true,"contact":[{"id":"createNewContact","name":"Create new contact...","isNewContact":true,"defaultContactType":"lead"},{"id":"createNewContact","isNewContact":true,"defaultContactType":7}]}"#,
+        )
+        .unwrap();
+        assert_eq!(r.contact[0].default_contact_type.as_deref(), Some("lead"));
+        assert_eq!(r.contact[0].initial_contact_type(), "lead");
+        assert_eq!(
+            r.contact[1].default_contact_type, None,
+            "a non-string reads as absent"
+        );
+        assert_eq!(r.contact[1].initial_contact_type(), "", "none → \"\"");
+    }
+
+    #[test]
     fn create_row_serializes_as_the_client_expects() {
         let v = serde_json::to_value(ContactInfo::create_new_row()).unwrap();
         assert_eq!(v["id"], "createNewContact");
@@ -471,9 +530,11 @@ mod tests {
             most_recent_activity_date: Some("2024-01-01".into()),
             additional_info: Some(serde_json::json!({"matter": []})),
             is_new_contact: false,
+            default_contact_type: Some("lead".into()),
         };
         let v = serde_json::to_value(&full).unwrap();
         assert_eq!(v["type"], "Lead", "`kind` is sent as `type`");
+        assert_eq!(v["defaultContactType"], "lead");
         assert_ts_fits(&full);
         assert_ts_fits(&FindContactResponse {
             successful: true,
@@ -515,6 +576,7 @@ mod tests {
         use crate::manifest::AuthType;
         assert_variants_fit(&[AuthType::ApiKey, AuthType::OAuth, AuthType::Unknown]);
         assert_variants_fit(&[Direction::Inbound, Direction::Outbound]);
+        assert_variants_fit(&[MessageSource::Server, MessageSource::Client]);
         use crate::flow::Step;
         assert_variants_fit(&[Step::Lookup, Step::Create, Step::Log, Step::Verify]);
         use crate::lint::LintLevel;

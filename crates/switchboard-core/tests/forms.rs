@@ -27,3 +27,76 @@ fn log_forms_of_the_reference_manifests() {
         insta::assert_json_snapshot!(format!("log_form_{name}"), forms);
     }
 }
+
+fn sandbox() -> switchboard_core::manifest::Platform {
+    let m = parse(switchboard_core::manifest::SANDBOX_MANIFEST).unwrap();
+    m.platform(None).unwrap().1.clone()
+}
+
+/// Extension 1.6.6: the name and type inputs follow the chosen row's `isNewContact`, not its id.
+#[test]
+fn the_new_contact_inputs_follow_is_new_contact_not_the_id() {
+    let p = sandbox();
+    let flagged_other_id = ContactInfo {
+        id: "new".into(),
+        name: Some("Create new contact...".into()),
+        is_new_contact: true,
+        ..ContactInfo::default()
+    };
+    let form = log_form("sandbox", &p, &[flagged_other_id], None, Direction::Inbound);
+    assert!(
+        form.new_contact.is_some(),
+        "isNewContact: true shows the inputs, whatever the id"
+    );
+    let id_without_flag = ContactInfo {
+        id: CREATE_NEW_CONTACT_ID.into(),
+        name: Some("Create new contact...".into()),
+        ..ContactInfo::default()
+    };
+    let form = log_form("sandbox", &p, &[id_without_flag], None, Direction::Inbound);
+    assert!(
+        form.new_contact.is_none(),
+        "the id alone does not show the name and type inputs"
+    );
+}
+
+/// Extension 1.6.6: `newContactType` starts as the row's `defaultContactType`, else `""`.
+#[test]
+fn the_initial_new_contact_type_is_the_rows_default_or_empty() {
+    let p = sandbox();
+    let form = log_form(
+        "sandbox",
+        &p,
+        &[ContactInfo::create_new_row()],
+        None,
+        Direction::Inbound,
+    );
+    let nc = form.new_contact.unwrap();
+    assert_eq!(
+        nc.initial_type, "",
+        "no defaultContactType → \"\", not the first type"
+    );
+    assert_eq!(
+        nc.contact_types.len(),
+        3,
+        "the dropdown still lists every type"
+    );
+    let with_default = ContactInfo {
+        default_contact_type: Some("lead".into()),
+        ..ContactInfo::create_new_row()
+    };
+    let form = log_form("sandbox", &p, &[with_default], None, Direction::Inbound);
+    assert_eq!(form.new_contact.unwrap().initial_type, "lead");
+    let v = serde_json::to_value(
+        log_form(
+            "sandbox",
+            &p,
+            &[ContactInfo::create_new_row()],
+            None,
+            Direction::Inbound,
+        )
+        .new_contact,
+    )
+    .unwrap();
+    assert_eq!(v["initialType"], "", "the UI reads initialType: {v}");
+}

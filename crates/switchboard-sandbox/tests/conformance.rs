@@ -15,11 +15,15 @@ use serde_json::{Map, Value};
 use support::contract::{Contract, Mismatch};
 use switchboard_core::client::{AppConnectClient, Called, Exchange, TokenStyle};
 use switchboard_core::error::ErrorCode;
-use switchboard_core::flow::{PlaceholderFlow, SimulatedCall};
+use switchboard_core::flow::{self, FlowState, PlaceholderFlow, SimulatedCall};
+use switchboard_core::forms;
+use switchboard_core::lint;
 use switchboard_core::manifest::{self, AuthType, ManifestSource};
 use switchboard_core::oauth;
 use switchboard_core::phone;
-use switchboard_core::wire::{ContactInfo, CreateContactRequest, Direction};
+use switchboard_core::wire::{
+    ContactInfo, CreateContactRequest, Direction, MessageSource, ReturnMessage,
+};
 use switchboard_core::Sensitive;
 use switchboard_sandbox::{Claims, Sandbox, SandboxConfig, USER_ID};
 
@@ -132,8 +136,12 @@ impl Target {
     }
 
     fn keep<T>(&self, called: Called<T>) -> Called<T> {
-        self.exchanges.lock().unwrap().push(called.exchange.clone());
+        self.keep_exchange(&called.exchange);
         called
+    }
+
+    fn keep_exchange(&self, exchange: &Exchange) {
+        self.exchanges.lock().unwrap().push(exchange.clone());
     }
 
     async fn contact_count(&self) -> usize {
@@ -356,7 +364,7 @@ async fn run_suite(t: &Target) {
         "{n}: findContact must never create"
     );
 
-    // createContact with a type, without one, and with a reserved name.
+    // createContact with a type, with none picked (the client sends ""), and a reserved name.
     let create = |name: &str, kind: Option<&str>, number: &str| CreateContactRequest {
         phone_number: number.to_owned(),
         new_contact_name: name.to_owned(),
@@ -378,7 +386,7 @@ async fn run_suite(t: &Target) {
     );
     let untyped = t
         .keep(
-            c.create_contact(&create("Conf Untyped", None, "+12025550172"))
+            c.create_contact(&create("Conf Untyped", Some(""), "+12025550172"))
                 .await,
         )
         .result
@@ -386,7 +394,7 @@ async fn run_suite(t: &Target) {
     assert_eq!(
         untyped.contact.unwrap().kind.as_deref(),
         Some("contact"),
-        "{n}: no type → the CRM default"
+        "{n}: no type picked → \"\", as the manual client sends it → the CRM default"
     );
     let e = t
         .keep(
@@ -533,7 +541,8 @@ fn known(target: &str, exchange: &Exchange, m: &Mismatch) -> bool {
             .unwrap_or(Value::Null);
         return body["contact"][index]["id"] == "createNewContact";
     }
-    // K2: with no contact type chosen, the real client sends `newContactType: null`.
+    // K2: the automatic variant (1.7.0-beta) sends `newContactType: null` until a type is
+    // configured; the manual flow sends the row's defaultContactType or "" (a string).
     if m.operation == "postContact" && at == "request body /newContactType" {
         return m.problem.starts_with("null is not");
     }
@@ -545,6 +554,28 @@ fn known(target: &str, exchange: &Exchange, m: &Mismatch) -> bool {
             || (m.operation == "getCallLog"
                 && at == "response 200 /returnMessage"
                 && m.problem.starts_with("null")))
+}
+
+/// The sandbox platform of the manifest both servers serve.
+fn sandbox_platform() -> manifest::Platform {
+    let m = manifest::parse(manifest::SANDBOX_MANIFEST).unwrap();
+    m.platform(Some("sandbox")).unwrap().1.clone()
+}
+
+/// Every exchange of the run through the lints the inspector applies, as `METHOD path: rule`.
+fn client_lints(t: &Target) -> Vec<String> {
+    let platform = sandbox_platform();
+    t.exchanges
+        .lock()
+        .unwrap()
+        .iter()
+        .flat_map(|e| {
+            let path = url::Url::parse(&e.url).unwrap().path().to_owned();
+            lint::for_exchange(e, Some(&platform))
+                .into_iter()
+                .map(move |l| format!("{} {path}: {} at {}", e.method, l.rule, l.at))
+        })
+        .collect()
 }
 
 fn check_contract(t: &Target, at_least: usize) {
@@ -575,6 +606,7 @@ async fn the_sandbox_passes_the_conformance_suite_and_the_contract() {
     let t = Target::sandbox().await;
     run_suite(&t).await;
     check_contract(&t, 23);
+    assert_eq!(client_lints(&t), WELL_BEHAVED_LINTS, "sandbox");
 }
 
 #[tokio::test]
@@ -582,6 +614,194 @@ async fn the_real_framework_passes_the_same_suite_and_the_contract() {
     let t = Target::framework().await;
     run_suite(&t).await;
     check_contract(&t, 23);
+    assert_eq!(client_lints(&t), WELL_BEHAVED_LINTS, "framework");
+}
+
+/// What the inspector's lints say about the well-behaved connector's run, on either server: no
+/// error about the connector's answers, only what the client does with them.
+const WELL_BEHAVED_LINTS: &[&str] = &[
+    // Dorothy Vaughan (+14155550123) has no deals: the client hides the Deal field for her.
+    "GET /contact: field-without-options at contact[1].additionalInfo",
+    // The reserved name is refused with contactInfo null; the framework then answers with no
+    // contact, and extension 1.6.6 shows nothing at all (not even the refusal's message).
+    "POST /contact: created-contact-missing at contact",
+    // The contact just created for "Conf Lead" has no deals either.
+    "GET /contact: field-without-options at contact[0].additionalInfo",
+];
+
+/// What createContact received on the framework server (the test connector records it).
+async fn received_types(t: &Target) -> Vec<Value> {
+    let v: Value = reqwest::get(format!("{}/_test/received", t.url))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    v["creates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["newContactType"].clone())
+        .collect()
+}
+
+fn manual_flow(number: &str) -> PlaceholderFlow {
+    PlaceholderFlow::new(phone::parse_e164(number).unwrap(), String::new())
+}
+
+/// The client's rules (extension 1.6.6) against the real framework, with the test connector's odd
+/// answers: the two markers of the create row, the `newContactType` the connector receives, a
+/// create answer with no contact, and the client's own toasts. Each exchange goes through the
+/// inspector's lints, which must name exactly these cases.
+#[tokio::test]
+async fn the_clients_rules_over_the_real_frameworks_answers() {
+    let t = Target::framework().await;
+    let c = t.client();
+    let key = Sensitive::from("demo");
+    t.keep(
+        c.api_key_login(&key, "h", &[("apiKey".into(), key.clone())])
+            .await,
+    )
+    .result
+    .unwrap();
+    let platform = sandbox_platform();
+    let lints_of = |e: &Exchange| -> Vec<&'static str> {
+        lint::for_exchange(e, Some(&platform))
+            .into_iter()
+            .map(|l| l.rule)
+            .collect()
+    };
+
+    // A row flagged isNewContact with another id: the form asks for a name and type, but Save
+    // would log against "new-contact" and create nothing. The flow treats it as a match.
+    let mut flagged = manual_flow("+12025550901");
+    flagged.lookup(&c).await.unwrap();
+    let e = &flagged.steps[0].exchanges[0];
+    assert_eq!(lints_of(e), ["create-row-id"]);
+    let FlowState::Matched { contacts } = &flagged.state else {
+        panic!("{:?}", flagged.state)
+    };
+    let form = forms::log_form("sandbox", &platform, contacts, None, Direction::Inbound);
+    assert!(form.new_contact.is_some(), "isNewContact shows the inputs");
+
+    // The id without the flag: Save would create, but the form never shows the name input.
+    let mut unflagged = manual_flow("+12025550902");
+    unflagged.lookup(&c).await.unwrap();
+    let e = &unflagged.steps[0].exchanges[0];
+    assert_eq!(lints_of(e), ["create-row-flag"]);
+    let FlowState::NeedsContact { contacts } = &unflagged.state else {
+        panic!("{:?}", unflagged.state)
+    };
+    let form = forms::log_form("sandbox", &platform, contacts, None, Direction::Inbound);
+    assert!(form.new_contact.is_none(), "no isNewContact, no name input");
+
+    // newContactType with no type picked: the row's defaultContactType, else "".
+    let mut typed = manual_flow("+12025550903");
+    typed.lookup(&c).await.unwrap();
+    let FlowState::NeedsContact { contacts } = &typed.state else {
+        panic!("{:?}", typed.state)
+    };
+    let form = forms::log_form("sandbox", &platform, contacts, None, Direction::Inbound);
+    assert_eq!(form.new_contact.unwrap().initial_type, "lead");
+    typed
+        .create(&c, "Conf Default Type", None, Map::new())
+        .await
+        .unwrap();
+    let mut blank = manual_flow("+12025550904");
+    blank.lookup(&c).await.unwrap();
+    let FlowState::NeedsContact { contacts } = &blank.state else {
+        panic!("{:?}", blank.state)
+    };
+    let form = forms::log_form("sandbox", &platform, contacts, None, Direction::Inbound);
+    assert_eq!(form.new_contact.unwrap().initial_type, "");
+    blank
+        .create(&c, "Conf Blank Type", None, Map::new())
+        .await
+        .unwrap();
+    assert_eq!(
+        received_types(&t).await,
+        [Value::from("lead"), Value::from("")],
+        "what the connector received: never null"
+    );
+    let FlowState::Created { contact } = blank.state.clone() else {
+        panic!("{:?}", blank.state)
+    };
+    assert_eq!(
+        contact.kind.as_deref(),
+        Some("contact"),
+        "\"\" → the CRM's default type"
+    );
+
+    // The client's own toast after a log with no message, then the framework's duplicate answer.
+    let mut quiet = call("conf-quiet-1");
+    quiet.note = "no message".into();
+    blank.log_call(&c, &quiet).await.unwrap();
+    let step = blank.steps.last().unwrap();
+    assert_eq!(
+        (step.return_message.clone(), step.message_source),
+        (
+            Some(ReturnMessage::new("success", "Call log added", 3000)),
+            Some(MessageSource::Client)
+        )
+    );
+    let dup = t
+        .keep(
+            c.create_call_log(&blank.call_log_request(&contact, &quiet))
+                .await,
+        )
+        .result;
+    let (m, source) = flow::call_log_toast(&dup);
+    assert!(
+        m.and_then(|m| m.message)
+            .is_some_and(|m| m.starts_with("Existing log for session")),
+        "the framework's own answer"
+    );
+    assert_eq!(source, Some(MessageSource::Server));
+
+    // A create answer with no contact (the connector used `contact` for `contactInfo`): the CRM
+    // has the contact, but the client does nothing visible and logs nothing.
+    let before = t.contact_count().await;
+    let mut lost = manual_flow("+12025550905");
+    lost.lookup(&c).await.unwrap();
+    let e = lost
+        .create(&c, "Wrong Key Contact", Some("lead".into()), Map::new())
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("no toast, no call log"), "{e}");
+    let step = lost.steps.last().unwrap();
+    assert!(step.return_message.is_none(), "no toast");
+    assert_eq!(
+        step.lints
+            .iter()
+            .map(|l| (l.rule, l.level))
+            .collect::<Vec<_>>(),
+        [("created-contact-missing", lint::LintLevel::Error)]
+    );
+    assert_eq!(lints_of(&step.exchanges[0]), ["created-contact-missing"]);
+    assert_eq!(
+        t.contact_count().await,
+        before + 1,
+        "the CRM made it anyway"
+    );
+    assert!(matches!(lost.state, FlowState::NeedsContact { .. }));
+
+    // Every exchange of this test, through the inspector's lints: only the cases above.
+    for f in [&flagged, &unflagged, &typed, &blank, &lost] {
+        for e in f.steps.iter().flat_map(|s| &s.exchanges) {
+            t.keep_exchange(e);
+        }
+    }
+    let mut found = client_lints(&t);
+    found.sort();
+    assert_eq!(
+        found,
+        [
+            "GET /contact: create-row-flag at contact[0].isNewContact",
+            "GET /contact: create-row-id at contact[0].id",
+            "POST /contact: created-contact-missing at contact",
+        ]
+    );
+    check_contract(&t, 5);
 }
 
 /// The framework's OAuth platform, from its manifest loaded by URL: name, OAuth settings and the

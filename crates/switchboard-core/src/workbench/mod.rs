@@ -1035,21 +1035,18 @@ impl<S: SecretStore + 'static, C: Clock> Workbench<S, C> {
             lints.extend(lint::lookup_created(b, a));
         }
         self.keep_refreshed(&mut s, &target, called.refreshed_jwt);
-        let (response, error, return_message) = match called.result {
-            Ok(r) => {
-                let m = r.return_message.clone();
-                (Some(r), None, m)
-            }
-            Err(e) => {
-                let m = e.return_message().cloned();
-                (None, Some(UserError::from(e)), m)
-            }
+        let (return_message, message_source) =
+            crate::flow::lookup_toast(&called.exchange, &called.result);
+        let (response, error) = match called.result {
+            Ok(r) => (Some(r), None),
+            Err(e) => (None, Some(UserError::from(e))),
         };
         Ok(LookupView {
             phone,
             response,
             error,
             return_message,
+            message_source,
             exchange: called.exchange,
             lints,
         })

@@ -12,7 +12,8 @@ use crate::manifest::{AdditionalField, AuthType, Environment, Platform};
 use crate::phone::{Expansion, ParsedNumber};
 use crate::profile::Profile;
 use crate::wire::{
-    CallLogResponse, CreateContactResponse, Direction, FindContactResponse, ReturnMessage,
+    CallLogResponse, CreateContactResponse, Direction, FindContactResponse, MessageSource,
+    ReturnMessage,
 };
 use crate::UserError;
 
@@ -175,7 +176,11 @@ pub struct LookupView {
     pub phone: PhoneView,
     pub response: Option<FindContactResponse>,
     pub error: Option<UserError>,
+    /// The toast the real client shows for this answer: the server's `returnMessage`, or the
+    /// client's own "No contact found" when the answer has no `contact` key.
     pub return_message: Option<ReturnMessage>,
+    /// Who made that message: the server or the client itself.
+    pub message_source: Option<MessageSource>,
     pub exchange: Exchange,
     /// Connector behaviour that breaks or changes what the real client shows.
     pub lints: Vec<Lint>,

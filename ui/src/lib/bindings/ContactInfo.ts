@@ -8,4 +8,13 @@ export type ContactInfo = { id: string, name: string | null, type?: string, phon
 /**
  * Keyed by call-log field `const`; a selection's value is its option list for this contact.
  */
-additionalInfo: JsonValue | null, isNewContact?: boolean, };
+additionalInfo: JsonValue | null, 
+/**
+ * Marks the create row for the form: with it, the client shows the name and type inputs.
+ * (Saving creates a contact only when the row's id is `createNewContact`.)
+ */
+isNewContact?: boolean, 
+/**
+ * On the create row: the `newContactType` the client submits until the person picks a type.
+ */
+defaultContactType?: string, };

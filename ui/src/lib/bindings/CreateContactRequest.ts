@@ -6,6 +6,7 @@ import type { JsonValue } from "./serde_json/JsonValue";
  */
 export type CreateContactRequest = { phoneNumber: string, newContactName: string, 
 /**
- * `null` when the manifest has no contact types or none was chosen.
+ * The manual flow sends the chosen type, else the create row's `defaultContactType`, else
+ * `""` (never `null`); the automatic variant sends `null` until a type is configured.
  */
 newContactType: string | null, additionalSubmission: { [key in string]: JsonValue }, };

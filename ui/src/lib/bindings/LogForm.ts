@@ -8,7 +8,8 @@ import type { NewContactForm } from "./NewContactForm";
  */
 export type LogForm = { title: string, contacts: Array<ContactOption>, selected: string | null, warning: string | null, 
 /**
- * Present only while the "Create new contact..." row is chosen.
+ * Present only while the chosen row has `isNewContact: true` (that flag, not the id, makes
+ * the client show the name and type inputs).
  */
 newContact: NewContactForm | null, fields: Array<FieldModel>, 
 /**

@@ -2,11 +2,21 @@
 import type { Exchange } from "./Exchange";
 import type { FindContactResponse } from "./FindContactResponse";
 import type { Lint } from "./Lint";
+import type { MessageSource } from "./MessageSource";
 import type { PhoneView } from "./PhoneView";
 import type { ReturnMessage } from "./ReturnMessage";
 import type { UserError } from "./UserError";
 
-export type LookupView = { phone: PhoneView, response: FindContactResponse | null, error: UserError | null, returnMessage: ReturnMessage | null, exchange: Exchange, 
+export type LookupView = { phone: PhoneView, response: FindContactResponse | null, error: UserError | null, 
+/**
+ * The toast the real client shows for this answer: the server's `returnMessage`, or the
+ * client's own "No contact found" when the answer has no `contact` key.
+ */
+returnMessage: ReturnMessage | null, 
+/**
+ * Who made that message: the server or the client itself.
+ */
+messageSource: MessageSource | null, exchange: Exchange, 
 /**
  * Connector behaviour that breaks or changes what the real client shows.
  */

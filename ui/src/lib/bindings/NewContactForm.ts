@@ -6,4 +6,9 @@ export type NewContactForm = {
 /**
  * Empty when the manifest has no contactTypes: then there is no Contact type dropdown.
  */
-contactTypes: Array<OptionItem>, fields: Array<FieldModel>, };
+contactTypes: Array<OptionItem>, 
+/**
+ * The `newContactType` the client submits until the person picks a type: the chosen row's
+ * `defaultContactType`, else `""`. The dropdown shows this value (blank for `""`) meanwhile.
+ */
+initialType: string, fields: Array<FieldModel>, };
