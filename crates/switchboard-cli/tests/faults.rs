@@ -978,7 +978,7 @@ async fn a_server_that_echoes_the_key_does_not_get_it_shown() {
     let e = called.result.as_ref().unwrap_err();
     assert_eq!(
         e.to_string(),
-        "The connector said no: The key <redacted> was not accepted"
+        "The connector server said no: The key <redacted> was not accepted"
     );
     let rm = e.return_message().expect("the connector's message is kept");
     assert_eq!(

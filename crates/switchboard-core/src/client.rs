@@ -133,7 +133,7 @@ pub enum ClientError {
     Gateway { status: u16, title: Option<String> },
     #[error("The server refused the session ({message}). Sign in again.")]
     Unauthorized { message: String },
-    #[error("The connector said no: {}", .message.as_deref().unwrap_or("successful was false, with no returnMessage"))]
+    #[error("The connector server said no: {}", .message.as_deref().unwrap_or("successful was false, with no returnMessage"))]
     Rejected {
         message: Option<String>,
         return_message: Option<Box<ReturnMessage>>,
