@@ -36,7 +36,9 @@ use switchboard_core::wire::{ContactInfo, Direction};
 use switchboard_core::workbench::view::{CallInput, PhoneInput};
 use switchboard_core::workbench::{SignIn, SystemClock, Workbench};
 use switchboard_core::{ErrorCode, UserError};
-use switchboard_sandbox::{Quirks, Sandbox, SandboxConfig, DEFAULT_API_KEY};
+use switchboard_sandbox::{
+    Faults, Latency, Quirks, RateLimit, Sandbox, SandboxConfig, DEFAULT_API_KEY,
+};
 
 /// The engine as the CLI runs it: the OS keychain, the system clock, a one-off profile.
 type Bench = Workbench<Keychain, SystemClock>;
@@ -108,6 +110,8 @@ enum Command {
         /// Behave like a broken connector, to see the lints fire (repeatable).
         #[arg(long = "quirk", value_parser = Quirks::NAMES)]
         quirks: Vec<String>,
+        #[command(flatten)]
+        faults: FaultArgs,
     },
     /// Describe a manifest: platforms, auth type, contact types. `manifest check` lints it.
     #[command(args_conflicts_with_subcommands = true)]
@@ -138,6 +142,12 @@ enum Command {
     ForgetAll,
     /// findContact: look a phone number up on the connector.
     Find(PhoneArgs),
+    /// findContact for every number of a file: per-number status, matches, message and time,
+    /// then p50/p95/max and errors by kind. Exits 1 when more numbers fail than --max-errors
+    /// allows (default: any failure), when p95 is above --max-p95, or when the session is refused;
+    /// 0 otherwise. Progress shows on a terminal; --json prints one JSON object per number, then
+    /// {"summary": ...}.
+    Batch(BatchArgs),
     /// createContact: create a placeholder contact for a number.
     Create {
         #[command(flatten)]
@@ -172,6 +182,59 @@ enum Command {
         #[arg(long, default_value = "")]
         note: String,
     },
+}
+
+/// The sandbox as a test target. These apply to the data routes (GET/POST /contact and /callLog);
+/// sign-in, sign-out, /isAlive and /implementedInterfaces always answer normally.
+#[derive(Args, Clone, Default)]
+pub struct FaultArgs {
+    /// Wait before each answer: MS (e.g. 100) or MIN..MAX (uniformly random, e.g. 50..200).
+    #[arg(long, value_name = "MS|MIN..MAX")]
+    latency: Option<Latency>,
+    /// This share of requests (0 to 1, spread evenly) answers HTTP 500 {error}, as a crashing
+    /// route does.
+    #[arg(long, value_name = "P", value_parser = switchboard_sandbox::faults::parse_error_rate)]
+    error_rate: Option<f64>,
+    /// Answer at most N requests per second; the rest get HTTP 429 with Retry-After: 1.
+    #[arg(long, value_name = "N/s")]
+    rate_limit: Option<RateLimit>,
+}
+
+impl FaultArgs {
+    fn faults(&self) -> Faults {
+        Faults {
+            latency: self.latency,
+            error_rate: self.error_rate.unwrap_or(0.0),
+            rate_limit: self.rate_limit,
+        }
+    }
+}
+
+#[derive(Args, Clone)]
+pub struct BatchArgs {
+    /// Numbers, one per line (`#` comments and blank lines skipped; in a CSV, the first field),
+    /// or `-` for standard input.
+    file: String,
+    /// Stress mode: N lookups in flight at once.
+    #[arg(long, value_name = "N", conflicts_with = "mirror",
+          value_parser = clap::value_parser!(u16).range(1..=1024))]
+    concurrency: Option<u16>,
+    /// One lookup at a time with the client's parameters, as the real client does (the default).
+    #[arg(long)]
+    mirror: bool,
+    /// An overriding format sent with every lookup, such as "(***) ***-****" (up to three).
+    #[arg(long = "format", short = 'f')]
+    formats: Vec<String>,
+    /// Default region for numbers written without a country code (e.g. US).
+    #[arg(long)]
+    region: Option<String>,
+    /// Fail (exit 1) when the 95th-percentile lookup time is above MS milliseconds.
+    #[arg(long, value_name = "MS")]
+    max_p95: Option<u64>,
+    /// Fail (exit 1) when more than N numbers fail, invalid lines included (default 0: any
+    /// failure fails the run).
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    max_errors: usize,
 }
 
 #[derive(Subcommand)]
@@ -242,7 +305,9 @@ async fn run(cli: Cli) -> Result<(), UserError> {
             port,
             api_key,
             quirks,
-        } => sandbox(port, api_key, &quirks).await,
+            faults,
+        } => sandbox(port, api_key, &quirks, faults.faults()).await,
+        Command::Batch(args) => batch(&common, args).await,
         Command::Manifest {
             action: Some(ManifestAction::Check { source }),
             ..
@@ -253,10 +318,13 @@ async fn run(cli: Cli) -> Result<(), UserError> {
             let findings = switchboard_core::check::check(&text);
             print::findings(&source, &findings, common.json);
             if switchboard_core::check::has_errors(&findings) {
+                use switchboard_core::check::{omitted, Severity, MORE_FINDINGS_RULE};
+                // The summary finding stands for the findings past the cap; count those instead.
                 let errors = findings
                     .iter()
-                    .filter(|f| f.severity == switchboard_core::check::Severity::Error)
-                    .count();
+                    .filter(|f| f.severity == Severity::Error && f.rule != MORE_FINDINGS_RULE)
+                    .count()
+                    + omitted(&findings).map_or(0, |o| o.errors);
                 return Err(UserError::new(
                     ErrorCode::ManifestInvalid,
                     format!(
@@ -433,7 +501,12 @@ async fn run(cli: Cli) -> Result<(), UserError> {
     }
 }
 
-async fn sandbox(port: u16, api_key: String, quirk_names: &[String]) -> Result<(), UserError> {
+async fn sandbox(
+    port: u16,
+    api_key: String,
+    quirk_names: &[String],
+    faults: Faults,
+) -> Result<(), UserError> {
     let addr = SocketAddr::from(([127, 0, 0, 1], port));
     let mut quirks = Quirks::default();
     for q in quirk_names {
@@ -444,6 +517,7 @@ async fn sandbox(port: u16, api_key: String, quirk_names: &[String]) -> Result<(
         SandboxConfig {
             api_key,
             quirks,
+            faults,
             ..SandboxConfig::default()
         },
     )
@@ -454,11 +528,128 @@ async fn sandbox(port: u16, api_key: String, quirk_names: &[String]) -> Result<(
             format!("Could not listen on {addr}: {e}. Pick another port with --port."),
         )
     })?;
+    // One line (scripts and tests read the URL from it, then may close the pipe).
+    let injected = if faults.is_off() {
+        String::new()
+    } else {
+        format!("; injected faults: {}", faults.describe())
+    };
     out!(
-        "Sandbox connector listening on {} (platform \"sandbox\"). Press Ctrl-C to stop.",
+        "Sandbox connector listening on {} (platform \"sandbox\"{injected}). Press Ctrl-C to stop.",
         sb.url()
     );
     let _ = tokio::signal::ctrl_c().await;
     sb.stop().await;
     Ok(())
+}
+
+/// `switchboard batch`: the engine runs the lookups; this prints them and applies the thresholds.
+async fn batch(common: &Common, args: BatchArgs) -> Result<(), UserError> {
+    use std::io::IsTerminal as _;
+    use switchboard_core::batch::{BatchOptions, Mode};
+    use tokio::io::{AsyncBufRead, BufReader};
+
+    phone::validate_formats(&args.formats)?;
+    let unreadable = |e: std::io::Error| {
+        UserError::new(
+            ErrorCode::InvalidInput,
+            format!(
+                "Could not read {}: {e}. Give a file of phone numbers, one per line, or - for standard input.",
+                args.file
+            ),
+        )
+    };
+    let (input, total): (Box<dyn AsyncBufRead + Unpin + Send>, Option<u64>) = if args.file == "-" {
+        (Box::new(BufReader::new(tokio::io::stdin())), None)
+    } else {
+        // Counted first for the progress bar: one quick pass, nothing kept.
+        let total = if std::io::stdout().is_terminal() {
+            let text = tokio::fs::read(&args.file).await.map_err(unreadable)?;
+            let text = String::from_utf8_lossy(&text);
+            Some(
+                text.lines()
+                    .filter(|l| switchboard_core::batch::number_on(l).is_some())
+                    .count() as u64,
+            )
+        } else {
+            None
+        };
+        let file = tokio::fs::File::open(&args.file)
+            .await
+            .map_err(unreadable)?;
+        (Box::new(BufReader::new(file)), total)
+    };
+    let wb = open(common).await?;
+    let options = BatchOptions {
+        mode: match args.concurrency {
+            Some(n) if !args.mirror => Mode::Concurrent(usize::from(n)),
+            _ => Mode::Mirror,
+        },
+        region: args.region.clone(),
+        formats: args.formats.clone(),
+        ..BatchOptions::default()
+    };
+    let progress = if std::io::stdout().is_terminal() {
+        let bar = match total {
+            Some(n) => indicatif::ProgressBar::new(n).with_style(
+                indicatif::ProgressStyle::with_template(
+                    "{bar:30} {pos}/{len} numbers  {per_sec}  eta {eta}  {msg}",
+                )
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            ),
+            None => indicatif::ProgressBar::new_spinner().with_style(
+                indicatif::ProgressStyle::with_template(
+                    "{spinner} {pos} numbers  {per_sec}  {msg}",
+                )
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+            ),
+        };
+        bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+        Some(bar)
+    } else {
+        None
+    };
+    let mut failed = 0u64;
+    let summary = wb
+        .batch(input, &options, |r| {
+            let line = print::batch_line(r, common.json);
+            match &progress {
+                Some(bar) => {
+                    bar.suspend(|| out!("{line}"));
+                    bar.inc(1);
+                    if !r.ok() {
+                        failed += 1;
+                        bar.set_message(format!("{failed} failed"));
+                    }
+                }
+                None => out!("{line}"),
+            }
+        })
+        .await?;
+    if let Some(bar) = progress {
+        bar.finish_and_clear();
+    }
+    print::batch_summary(&summary, common.json);
+    let mut problems = Vec::new();
+    if let Some(why) = &summary.stopped {
+        problems.push(why.clone());
+    }
+    if summary.errors > args.max_errors {
+        problems.push(format!(
+            "{} of {} numbers failed (--max-errors {}); the lines above say why",
+            summary.errors, summary.count, args.max_errors
+        ));
+    }
+    if let (Some(limit), Some(p95)) = (args.max_p95, summary.p95_ms) {
+        if p95 > limit {
+            problems.push(format!("p95 was {p95} ms, above --max-p95 {limit} ms"));
+        }
+    }
+    if problems.is_empty() {
+        return Ok(());
+    }
+    Err(UserError::new(
+        ErrorCode::Rejected,
+        format!("batch failed: {}.", problems.join("; ")),
+    ))
 }

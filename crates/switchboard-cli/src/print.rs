@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 use serde_json::{json, Value};
-use switchboard_core::check::{Finding, Severity};
+use switchboard_core::check::{self, Finding, Severity};
 use switchboard_core::lint::{Lint, LintLevel};
 use switchboard_core::manifest::{AuthType, LoadedManifest};
 use switchboard_core::phone::{Expansion, ParsedNumber};
@@ -195,15 +195,23 @@ pub fn created(resp: &CreateContactResponse, as_json: bool) {
 }
 
 pub fn findings(source: &str, findings: &[Finding], as_json: bool) {
+    let omitted = check::omitted(findings);
     if as_json {
-        json(&json!({"source": source, "findings": findings}));
+        match omitted {
+            Some(more) => json(&json!({"source": source, "findings": findings, "omitted": more})),
+            None => json(&json!({"source": source, "findings": findings})),
+        }
         return;
     }
     if findings.is_empty() {
         out!("{source}: no problems found.");
         return;
     }
-    for f in findings {
+    let listed = match omitted {
+        Some(_) => &findings[..findings.len() - 1],
+        None => findings,
+    };
+    for f in listed {
         let level = match f.severity {
             Severity::Error => "error",
             Severity::Warning => "warning",
@@ -222,14 +230,99 @@ pub fn findings(source: &str, findings: &[Finding], as_json: bool) {
         );
         out!("    fix: {}", f.hint);
     }
-    let errors = findings
+    let more = omitted.unwrap_or_default();
+    if more.total() > 0 {
+        out!(
+            "… and {} more finding{} not shown ({} error{}, {} warning{}).",
+            more.total(),
+            if more.total() == 1 { "" } else { "s" },
+            more.errors,
+            if more.errors == 1 { "" } else { "s" },
+            more.warnings,
+            if more.warnings == 1 { "" } else { "s" },
+        );
+    }
+    let shown_errors = listed
         .iter()
         .filter(|f| f.severity == Severity::Error)
         .count();
-    let warnings = findings.len() - errors;
+    let errors = shown_errors + more.errors;
+    let warnings = listed.len() - shown_errors + more.warnings;
     out!(
         "{errors} error{}, {warnings} warning{}.",
         if errors == 1 { "" } else { "s" },
         if warnings == 1 { "" } else { "s" }
     );
+}
+
+/// One number of `switchboard batch`, as a line of text (or a JSON line).
+pub fn batch_line(r: &switchboard_core::batch::NumberResult, as_json: bool) -> String {
+    if as_json {
+        return serde_json::to_string(r).unwrap_or_default();
+    }
+    let number = r.number.as_deref().unwrap_or(&r.input);
+    let status = r.status.map_or_else(|| "---".to_owned(), |s| s.to_string());
+    let outcome = match (r.error, r.matches) {
+        (Some(kind), _) => format!("FAIL {}", kind.label()),
+        (None, Some(n)) => format!(
+            "{n} match{}{}",
+            if n == 1 { "" } else { "es" },
+            if r.create_row { " +create row" } else { "" }
+        ),
+        (None, None) => "ok".to_owned(),
+    };
+    let ms = r.ms.map_or_else(|| "-".to_owned(), |ms| ms.to_string());
+    let lints = match (r.lint_errors, r.lint_warnings) {
+        (0, 0) => String::new(),
+        (e, w) => format!("  [lints: {e} error(s), {w} warning(s)]"),
+    };
+    format!(
+        "{:>6}  {number:<16} {status:>3}  {outcome:<28} {ms:>6} ms  {}{lints}",
+        r.line,
+        r.message.as_deref().unwrap_or("")
+    )
+}
+
+/// The summary table at the end of `switchboard batch`.
+pub fn batch_summary(s: &switchboard_core::batch::BatchSummary, as_json: bool) {
+    use switchboard_core::batch::Mode;
+    if as_json {
+        match serde_json::to_string(&json!({ "summary": s })) {
+            Ok(line) => out!("{line}"),
+            Err(e) => eprintln!("error: could not print JSON: {e}"),
+        }
+        return;
+    }
+    let ms = |v: Option<u64>| v.map_or_else(|| "-".to_owned(), |v| format!("{v} ms"));
+    let mode = match s.mode {
+        Mode::Mirror => "mirror: one at a time, as the client".to_owned(),
+        Mode::Concurrent(n) => format!("concurrency {n}"),
+    };
+    out!("");
+    out!("Summary ({mode})");
+    out!("  numbers      {:>10}", s.count);
+    out!("  sent         {:>10}", s.sent);
+    out!("  ok           {:>10}", s.ok);
+    out!("  errors       {:>10}", s.errors);
+    for (kind, n) in &s.errors_by_kind {
+        out!("    {:<18} {:>8}", kind.label(), n);
+    }
+    out!("  429s         {:>10}", s.rate_limited());
+    out!("  p50          {:>10}", ms(s.p50_ms));
+    out!("  p95          {:>10}", ms(s.p95_ms));
+    out!("  max          {:>10}", ms(s.max_ms));
+    out!(
+        "  time         {:>10}",
+        format!("{:.1} s", s.elapsed_ms as f64 / 1000.0)
+    );
+    out!("  lookups/s    {:>10.1}", s.per_second);
+    if s.lint_errors > 0 {
+        out!(
+            "  answers with contract-lint errors: {} (switchboard find NUMBER shows them)",
+            s.lint_errors
+        );
+    }
+    if let Some(why) = &s.stopped {
+        out!("  stopped: {why}");
+    }
 }

@@ -1009,6 +1009,14 @@ impl AppConnectClient {
         .await
     }
 
+    /// `GET /custom/contact/search?name=`: the client's "Search contacts" row (`useContactSearch`).
+    pub async fn search_contacts(&self, name: &str) -> Called<FindContactResponse> {
+        let (q, get) = ([("name", name.to_owned())], Method::GET);
+        let path = "custom/contact/search";
+        self.call(get, path, &q, Body::None, true, Secrets::default())
+            .await
+    }
+
     /// `POST /contact`.
     #[tracing::instrument(skip(self, request), fields(phone = %request.phone_number))]
     pub async fn create_contact(
@@ -1391,5 +1399,65 @@ mod tests {
         let e = AppConnectClient::new("localhost:6066", "x", None).unwrap_err();
         assert!(e.to_string().contains("http://localhost:6066"), "{e}");
         assert!(AppConnectClient::new("http://localhost:6066/", "x", None).is_ok());
+    }
+
+    /// JSON-ish text: real tokens of App Connect answers in any order, so the decoder sees near
+    /// misses (unbalanced braces, wrong types, stray keys) as well as valid answers.
+    fn jsonish() -> impl proptest::strategy::Strategy<Value = String> {
+        use proptest::prelude::*;
+        let token = prop::sample::select(vec![
+            "{",
+            "}",
+            "[",
+            "]",
+            ",",
+            ":",
+            "\"successful\"",
+            "\"contact\"",
+            "\"returnMessage\"",
+            "\"message\"",
+            "\"messageType\"",
+            "\"ttl\"",
+            "\"id\"",
+            "\"name\"",
+            "\"logs\"",
+            "\"error\"",
+            "true",
+            "false",
+            "null",
+            "0",
+            "-1",
+            "1e400",
+            "\"x\"",
+            "\"\\u0000\"",
+        ]);
+        prop::collection::vec(token, 0..40).prop_map(|t| t.concat())
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(512))]
+
+        #[test]
+        fn decoding_any_status_and_body_never_panics(
+            status in 100u16..600,
+            body in proptest::prop_oneof![jsonish(), ".{0,120}"],
+        ) {
+            // Every result is fine; a panic is the failure.
+            let _ = decode::<FindContactResponse>(raw(status, &body));
+            let _ = decode::<CreateContactResponse>(raw(status, &body));
+            let _ = decode::<CallLogLookupResponse>(raw(status, &body));
+            let _ = decode::<Value>(raw(status, &body));
+        }
+
+        #[test]
+        fn a_valid_find_answer_decodes_to_what_was_sent(
+            ids in proptest::collection::vec("[a-z0-9]{1,8}", 0..5),
+        ) {
+            let contact: Vec<Value> = ids.iter().map(|id| serde_json::json!({"id": id, "name": id})).collect();
+            let body = serde_json::json!({"successful": true, "contact": contact}).to_string();
+            let r = decode::<FindContactResponse>(raw(200, &body)).unwrap();
+            let got: Vec<String> = r.contact.iter().map(|c| c.id.clone()).collect();
+            proptest::prop_assert_eq!(got, ids);
+        }
     }
 }

@@ -2,6 +2,7 @@
 //!
 //! The desktop shell and the CLI are thin adapters over these modules.
 
+pub mod batch;
 pub mod check;
 pub mod client;
 pub mod error;

@@ -170,6 +170,9 @@ pub fn find_contact(body: &Value, platform: Option<&Platform>) -> Vec<Lint> {
         let name = c.get("name").and_then(Value::as_str).unwrap_or("");
         let flagged = c.get("isNewContact") == Some(&Value::Bool(true));
         let looks_like_create = flagged || name.to_lowercase().starts_with("create new contact");
+        if let (0, true, Some(p)) = (i, flagged, platform) {
+            out.extend(create_row_additional_info(c, &at, p));
+        }
         if id.as_deref() == Some(CREATE_NEW_CONTACT_ID) {
             if !flagged {
                 out.push(lint(LintLevel::Error, "create-row-flag", format!("{at}.isNewContact"), "The \"createNewContact\" row does not have isNewContact: true.", "Extension 1.6.6 shows the name and type inputs only for a row with isNewContact: true, yet creates a contact on Save for the id createNewContact: choosing this row creates a contact with no name typed (the input never appears). The server also treats a row without isNewContact as a real match and caches it."));
@@ -212,46 +215,118 @@ pub fn find_contact(body: &Value, platform: Option<&Platform>) -> Vec<Lint> {
             out.extend(additional_info(c, &at, name, p));
         }
     }
-    if successful && real == 0 && !has_create_row {
+    // With `page.useContactSearch` the client's own search row keeps the form open.
+    let search_row = platform
+        .and_then(|p| p.page.as_ref())
+        .is_some_and(|p| p.use_contact_search);
+    if successful && real == 0 && !has_create_row && !search_row {
         out.push(lint(LintLevel::Error, "empty-without-create-row", "contact", "successful is true with no contacts and no \"Create new contact...\" row.", "The real client's log form cannot open: the user can neither pick a contact nor create one."));
     }
     out
 }
 
-/// `additionalInfo` keys must name call-log fields; contact-dependent selections need options.
+/// `additionalInfo` keys must name call-log or message-log fields; every selection's options come
+/// only from it in extension 1.6.6 (there are no static options), so each list must be a list, and
+/// what the client throws on when the person switches to this contact is an error.
 fn additional_info(c: &Value, at: &str, name: &str, p: &Platform) -> Vec<Lint> {
     let mut out = Vec::new();
     let fields = p.call_log_fields();
     let info = c.get("additionalInfo").and_then(Value::as_object);
     if let Some(info) = info {
         for key in info.keys() {
-            if !fields.iter().any(|f| &f.key == key) {
-                out.push(lint(LintLevel::Warning, "additional-info-key", format!("{at}.additionalInfo.{key}"), format!("additionalInfo.{key} matches no call-log field of the manifest."), "The client never shows it; check the field's const in page.callLog.additionalFields."));
+            if !fields
+                .iter()
+                .chain(p.message_log_fields())
+                .any(|f| &f.key == key)
+            {
+                out.push(lint(LintLevel::Warning, "additional-info-key", format!("{at}.additionalInfo.{key}"), format!("additionalInfo.{key} matches no call-log or message-log field of the manifest."), "The client never shows it; check the field's const in page.callLog.additionalFields."));
             }
         }
     }
     for f in fields
         .iter()
-        .filter(|f| f.contact_dependent && f.kind.as_deref() == Some("selection"))
+        .filter(|f| f.kind.as_deref() == Some("selection"))
     {
-        let options = info.and_then(|i| i.get(&f.key));
-        let empty = match options {
-            None => true,
-            Some(Value::Array(a)) => a.is_empty(),
-            Some(_) => false,
-        };
-        if empty {
-            let title = f.title.as_deref().unwrap_or(&f.key);
-            out.push(lint(
+        let title = f.title.as_deref().unwrap_or(&f.key);
+        let field_at = format!("{at}.additionalInfo.{}", f.key);
+        match info.and_then(|i| i.get(&f.key)) {
+            None if f.contact_dependent => out.push(lint(
                 LintLevel::Warning,
                 "field-without-options",
                 format!("{at}.additionalInfo"),
                 format!("\"{title}\" has no options for {name}."),
                 "The client hides the field for this contact, so the user cannot choose one.",
-            ));
+            )),
+            None => out.push(lint(
+                LintLevel::Error,
+                "selection-not-sent",
+                format!("{at}.additionalInfo"),
+                format!("\"{title}\" has no options for {name}, and the field is not contactDependent."),
+                "Extension 1.6.6 takes every selection's options from the contact's additionalInfo (manifest options are ignored): the field is hidden while this contact is the default row, and the client throws when the user switches to this contact (the form does not update). Send the list for every contact.",
+            )),
+            Some(Value::Array(list)) if list.is_empty() && f.contact_dependent => out.push(lint(
+                LintLevel::Error,
+                "options-empty",
+                field_at,
+                format!("\"{title}\" has an empty option list for {name}."),
+                "Extension 1.6.6 shows only \"None\" while this contact is the default row, and throws when the user switches to this contact (it reads the first option). Omit the key instead of sending [].",
+            )),
+            Some(Value::Array(_)) => {}
+            Some(other) => out.push(lint(
+                LintLevel::Error,
+                "options-not-list",
+                field_at,
+                format!("\"{title}\" options for {name} are {other}, not a list."),
+                "Extension 1.6.6 spreads the value into the dropdown and throws: the log form cannot open (or, after switching to this contact, does not update).",
+            )),
         }
     }
     out
+}
+
+/// A create row that is the default (first) row, checked against the manifest's
+/// `contactTypeDependent` new-contact selections: extension 1.6.6 reads their options from
+/// `additionalInfo[<defaultContactType>][const]` and throws when that is missing.
+fn create_row_additional_info(c: &Value, at: &str, p: &Platform) -> Vec<Lint> {
+    let dependent: Vec<_> = p
+        .call_log_fields()
+        .iter()
+        .chain(p.new_contact_fields())
+        .filter(|f| f.contact_type_dependent && f.kind.as_deref() == Some("selection"))
+        .collect();
+    if dependent.is_empty() {
+        return Vec::new();
+    }
+    const WHY: &str = "Extension 1.6.6 reads a contactTypeDependent field's options from the create row's additionalInfo[<defaultContactType>][const] and throws when it is missing: the log form cannot open.";
+    let Some(info) = c.get("additionalInfo").filter(|v| !v.is_null()) else {
+        return vec![lint(
+            LintLevel::Error,
+            "create-row-additional-info",
+            format!("{at}.additionalInfo"),
+            "additionalInfo is null while contactTypeDependent new-contact fields exist.",
+            WHY,
+        )];
+    };
+    let t = c
+        .get("defaultContactType")
+        .and_then(Value::as_str)
+        .unwrap_or("undefined");
+    dependent
+        .iter()
+        .filter(|f| !matches!(info.get(t).and_then(|b| b.get(&f.key)), Some(Value::Array(_))))
+        .map(|f| {
+            lint(
+                LintLevel::Error,
+                "create-row-additional-info",
+                format!("{at}.additionalInfo"),
+                format!(
+                    "The create row has no option list at additionalInfo.{t}.{} (defaultContactType \"{t}\").",
+                    f.key
+                ),
+                WHY,
+            )
+        })
+        .collect()
 }
 
 /// What the user of the real client experiences when a create answer has no `contact`.
@@ -566,6 +641,99 @@ mod tests {
             )
             .is_empty(),
             "the name search is not findContact"
+        );
+    }
+
+    fn platform_of(page: Value) -> Platform {
+        let m = json!({"platforms": {"t": {"name": "t", "page": page}}});
+        crate::manifest::parse(&m.to_string())
+            .unwrap()
+            .platform(None)
+            .unwrap()
+            .1
+            .clone()
+    }
+
+    /// Extension 1.6.6: every selection's options come from the contact's additionalInfo; what
+    /// makes the client throw is an error, what only hides a contact-dependent field a warning.
+    #[test]
+    fn option_lists_the_client_throws_on() {
+        let p = platform_of(json!({"callLog": {"additionalFields": [
+            {"const": "deals", "title": "Deal", "type": "selection", "contactDependent": true},
+            {"const": "category", "title": "Category", "type": "selection", "contactDependent": false}
+        ]}}));
+        let answer = |info: Value| json!({"successful": true, "contact": [{"id": "1", "name": "Ada", "additionalInfo": info}]});
+        assert!(find_contact(
+            &answer(json!({"deals": [{"const": "d", "title": "D"}], "category": [{"const": "c", "title": "C"}]})),
+            Some(&p)
+        )
+        .is_empty());
+        let found = find_contact(&answer(json!({"deals": [], "category": null})), Some(&p));
+        assert_eq!(rules(&found), ["options-empty", "options-not-list"]);
+        assert!(found.iter().all(|l| l.level == LintLevel::Error));
+        let found = find_contact(&answer(json!({})), Some(&p));
+        assert_eq!(
+            rules(&found),
+            ["field-without-options", "selection-not-sent"],
+            "a missing contact-dependent list hides the field; a missing other one throws on switching"
+        );
+        assert_eq!(found[1].level, LintLevel::Error);
+    }
+
+    /// Extension 1.6.6: a default create row must carry `additionalInfo[<defaultContactType>]`
+    /// lists for contactTypeDependent new-contact fields.
+    #[test]
+    fn a_create_row_without_its_contact_type_lists() {
+        let p = platform_of(
+            json!({"callLog": {"additionalFields": []}, "newContact": {"additionalFields": [
+                {"const": "status", "title": "Status", "type": "selection", "contactTypeDependent": true}
+            ]}}),
+        );
+        let row = |extra: Value| {
+            let mut r = json!({"id": "createNewContact", "name": "Create new contact...", "isNewContact": true});
+            r.as_object_mut()
+                .unwrap()
+                .extend(extra.as_object().unwrap().clone());
+            json!({"successful": true, "contact": [r]})
+        };
+        let null = find_contact(&row(json!({"additionalInfo": null})), Some(&p));
+        assert_eq!(rules(&null), ["create-row-additional-info"]);
+        assert!(null[0]
+            .message
+            .contains("additionalInfo is null while contactTypeDependent"));
+        let wrong = find_contact(
+            &row(
+                json!({"defaultContactType": "Lead", "additionalInfo": {"Contact": {"status": []}}}),
+            ),
+            Some(&p),
+        );
+        assert_eq!(rules(&wrong), ["create-row-additional-info"]);
+        assert!(
+            wrong[0].message.contains("additionalInfo.Lead.status"),
+            "{}",
+            wrong[0].message
+        );
+        assert!(find_contact(
+            &row(json!({"defaultContactType": "Lead", "additionalInfo": {"Lead": {"status": [{"const": "n", "title": "New"}]}}})),
+            Some(&p)
+        )
+        .is_empty());
+        assert!(
+            find_contact(&row(json!({"additionalInfo": null})), None).is_empty(),
+            "without the manifest nothing is known"
+        );
+    }
+
+    /// Extension 1.6.6: with `page.useContactSearch` an empty list still opens the form.
+    #[test]
+    fn the_search_row_keeps_an_empty_list_open() {
+        let empty = json!({"successful": true, "contact": []});
+        let searching = platform_of(json!({"useContactSearch": true}));
+        assert!(find_contact(&empty, Some(&searching)).is_empty());
+        let plain = platform_of(json!({}));
+        assert_eq!(
+            rules(&find_contact(&empty, Some(&plain))),
+            ["empty-without-create-row"]
         );
     }
 

@@ -47,6 +47,15 @@ where
     })
 }
 
+/// `lenient_list` that keeps a missing key apart (with `#[serde(default)]`: `None`).
+fn lenient_list_opt<'de, D, T>(d: D) -> Result<Option<Vec<T>>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: DeserializeOwned,
+{
+    lenient_list(d).map(Some)
+}
+
 fn lenient_bool<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
     let v = Value::deserialize(d)?;
     Ok(matches!(v, Value::Bool(true)) || v.as_str() == Some("true"))
@@ -259,13 +268,17 @@ pub struct Pages {
     pub message_log: Option<FieldSet>,
     #[serde(default, deserialize_with = "lenient")]
     pub new_contact: Option<FieldSet>,
+    /// The client adds its own "Search contacts" row to the contact list (SPEC §6).
+    #[serde(default, deserialize_with = "lenient_bool")]
+    pub use_contact_search: bool,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct FieldSet {
-    #[serde(default, deserialize_with = "lenient_list")]
-    pub additional_fields: Vec<AdditionalField>,
+    /// `None` when the key is missing: extension 1.6.6 then throws concatenating to it (SPEC §6).
+    #[serde(default, deserialize_with = "lenient_list_opt")]
+    pub additional_fields: Option<Vec<AdditionalField>>,
 }
 
 /// A field of the call-log, message-log or new-contact form.
@@ -325,6 +338,23 @@ pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 /// Longer than any connector should take; larger values are taken for mistakes.
 pub const MAX_REQUEST_TIMEOUT_S: f64 = 3600.0;
 
+/// Why a `requestConfig.timeout` of `t` seconds cannot be meant (not positive, not finite, over an
+/// hour), or `None` when it is usable (then `Duration::from_secs_f64(t)` cannot panic).
+pub fn timeout_problem(t: f64) -> Option<String> {
+    if !t.is_finite() || t <= 0.0 {
+        Some(format!(
+            "requestConfig.timeout is {t}; it must be a positive number of seconds."
+        ))
+    } else if t > MAX_REQUEST_TIMEOUT_S {
+        Some(format!(
+            "requestConfig.timeout is {t} seconds (over an hour). It is in seconds, not milliseconds: did you mean {}?",
+            (t / 1000.0).round().max(1.0)
+        ))
+    } else {
+        None
+    }
+}
+
 impl Platform {
     /// The request timeout the client uses: `requestConfig.timeout` seconds, else 30 s. A value
     /// that cannot be meant (not positive, not finite, over an hour: often milliseconds by
@@ -333,14 +363,7 @@ impl Platform {
         let Some(t) = self.request_config.as_ref().and_then(|r| r.timeout) else {
             return (DEFAULT_REQUEST_TIMEOUT, None);
         };
-        let problem = if !t.is_finite() || t <= 0.0 {
-            format!("requestConfig.timeout is {t}; it must be a positive number of seconds.")
-        } else if t > MAX_REQUEST_TIMEOUT_S {
-            format!(
-                "requestConfig.timeout is {t} seconds (over an hour). It is in seconds, not milliseconds: did you mean {}?",
-                (t / 1000.0).round().max(1.0)
-            )
-        } else {
+        let Some(problem) = timeout_problem(t) else {
             return (Duration::from_secs_f64(t), None);
         };
         (
@@ -372,7 +395,7 @@ impl Platform {
         self.page
             .as_ref()
             .and_then(|p| p.call_log.as_ref())
-            .map(|f| f.additional_fields.as_slice())
+            .and_then(|f| f.additional_fields.as_deref())
             .unwrap_or(&[])
     }
 
@@ -380,7 +403,7 @@ impl Platform {
         self.page
             .as_ref()
             .and_then(|p| p.message_log.as_ref())
-            .map(|f| f.additional_fields.as_slice())
+            .and_then(|f| f.additional_fields.as_deref())
             .unwrap_or(&[])
     }
 
@@ -388,7 +411,7 @@ impl Platform {
         self.page
             .as_ref()
             .and_then(|p| p.new_contact.as_ref())
-            .map(|f| f.additional_fields.as_slice())
+            .and_then(|f| f.additional_fields.as_deref())
             .unwrap_or(&[])
     }
 
@@ -462,6 +485,12 @@ pub enum ManifestError {
     NoPlatforms,
     #[error("The manifest has no platform named \"{wanted}\". It has: {available}.")]
     UnknownPlatform { wanted: String, available: String },
+    #[error("The manifest {source_name} is {size}; Switchboard reads manifests of up to {limit} ({MAX_MANIFEST_BYTES} bytes). Check that it is the right file: real manifests are a few hundred KB at most.", limit = describe_size(MAX_MANIFEST_BYTES as u64))]
+    TooLarge {
+        source_name: String,
+        /// As shown: "12.0 MiB (12582912 bytes)", or "over 8 MiB" when a download was cut off.
+        size: String,
+    },
 }
 
 impl From<ManifestError> for UserError {
@@ -535,6 +564,39 @@ impl Manifest {
     }
 }
 
+/// The largest manifest Switchboard reads or checks, in bytes (8 MiB). Real manifests are a few to a
+/// few hundred KB; anything far larger is the wrong file, and is refused before it is parsed.
+pub const MAX_MANIFEST_BYTES: usize = 8 * 1024 * 1024;
+
+/// A size for people: "812 bytes", "3.5 KiB", "12.0 MiB" ("8 MiB" when exact).
+pub fn describe_size(bytes: u64) -> String {
+    const KIB: u64 = 1024;
+    const MIB: u64 = 1024 * 1024;
+    let (unit, name) = match bytes {
+        b if b >= MIB => (MIB, "MiB"),
+        b if b >= KIB => (KIB, "KiB"),
+        b => return format!("{b} byte{}", if b == 1 { "" } else { "s" }),
+    };
+    if bytes.is_multiple_of(unit) {
+        format!("{} {name}", bytes / unit)
+    } else {
+        format!("{:.1} {name}", bytes as f64 / unit as f64)
+    }
+}
+
+fn too_large(source: String, size: Option<u64>) -> ManifestError {
+    ManifestError::TooLarge {
+        source_name: source,
+        size: match size {
+            Some(n) => format!("{} ({n} bytes)", describe_size(n)),
+            None => format!(
+                "over {} (reading stopped there)",
+                describe_size(MAX_MANIFEST_BYTES as u64)
+            ),
+        },
+    }
+}
+
 /// How long a manifest download may take before it is abandoned.
 pub const FETCH_TIMEOUT: Duration = Duration::from_secs(15);
 
@@ -551,6 +613,7 @@ pub async fn load(source: &ManifestSource) -> Result<LoadedManifest, ManifestErr
 }
 
 /// The manifest's text, unparsed (the checker reports invalid JSON itself, with its position).
+/// Text over [`MAX_MANIFEST_BYTES`] is refused; a download stops reading at the limit.
 pub async fn read_text(source: &ManifestSource) -> Result<String, ManifestError> {
     match source {
         ManifestSource::Bundled => Ok(SANDBOX_MANIFEST.to_owned()),
@@ -560,9 +623,39 @@ pub async fn read_text(source: &ManifestSource) -> Result<String, ManifestError>
 }
 
 fn read_file(path: &Path) -> Result<String, ManifestError> {
-    std::fs::read_to_string(path).map_err(|e| ManifestError::Read {
+    use std::io::Read;
+    let err = |e: std::io::Error| ManifestError::Read {
         path: path.display().to_string(),
         reason: e.to_string(),
+    };
+    let file = std::fs::File::open(path).map_err(err)?;
+    let size = file.metadata().map_err(err)?.len();
+    if size > MAX_MANIFEST_BYTES as u64 {
+        return Err(too_large(path.display().to_string(), Some(size)));
+    }
+    // The size can change while reading (and is 0 for pipes): never read past the limit.
+    let mut bytes = Vec::with_capacity(size as usize);
+    file.take(MAX_MANIFEST_BYTES as u64 + 1)
+        .read_to_end(&mut bytes)
+        .map_err(err)?;
+    if bytes.len() > MAX_MANIFEST_BYTES {
+        return Err(too_large(path.display().to_string(), None));
+    }
+    String::from_utf8(bytes).map_err(|_| {
+        err(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            "stream did not contain valid UTF-8",
+        ))
+    })
+}
+
+/// The `charset` parameter of a Content-Type header, if any.
+fn charset(content_type: &str) -> Option<&str> {
+    content_type.split(';').skip(1).find_map(|param| {
+        let (name, value) = param.split_once('=')?;
+        name.trim()
+            .eq_ignore_ascii_case("charset")
+            .then(|| value.trim().trim_matches('"'))
     })
 }
 
@@ -574,7 +667,7 @@ async fn fetch(url: &url::Url) -> Result<String, ManifestError> {
             url: url.to_string(),
             reason: e.to_string(),
         })?;
-    let resp = http
+    let mut resp = http
         .get(url.clone())
         .send()
         .await
@@ -593,10 +686,37 @@ async fn fetch(url: &url::Url) -> Result<String, ManifestError> {
             status,
         });
     }
-    resp.text().await.map_err(|e| ManifestError::Fetch {
+    if resp
+        .content_length()
+        .is_some_and(|n| n > MAX_MANIFEST_BYTES as u64)
+    {
+        return Err(too_large(url.to_string(), resp.content_length()));
+    }
+    // Decoded as reqwest's `text()` does (charset from Content-Type, else UTF-8; BOM removed), but
+    // read chunk by chunk so that a huge or endless body stops at the limit.
+    let encoding = resp
+        .headers()
+        .get(reqwest::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(charset)
+        .and_then(|c| encoding_rs::Encoding::for_label(c.as_bytes()))
+        .unwrap_or(encoding_rs::UTF_8);
+    let mut body = Vec::new();
+    while let Some(chunk) = resp.chunk().await.map_err(|e| ManifestError::Fetch {
         url: url.to_string(),
-        reason: e.to_string(),
-    })
+        reason: if e.is_timeout() {
+            format!("no answer within {} s", FETCH_TIMEOUT.as_secs())
+        } else {
+            e.to_string()
+        },
+    })? {
+        if body.len() + chunk.len() > MAX_MANIFEST_BYTES {
+            return Err(too_large(url.to_string(), None));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    let (text, _, _) = encoding.decode(&body);
+    Ok(text.into_owned())
 }
 
 #[cfg(test)]
@@ -660,6 +780,172 @@ mod tests {
         let m = parse(SANDBOX_MANIFEST).unwrap();
         let e = m.platform(Some("nope")).unwrap_err().to_string();
         assert!(e.contains("\"nope\"") && e.contains("sandbox"), "{e}");
+    }
+
+    fn with_timeout(timeout: Value) -> Platform {
+        let text = serde_json::json!({"platforms": {"x": {"name": "x", "requestConfig": {"timeout": timeout}}}})
+            .to_string();
+        parse(&text).unwrap().platforms["x"].clone()
+    }
+
+    #[test]
+    fn request_timeout_never_panics_and_explains_values_it_cannot_use() {
+        use serde_json::json;
+        let secs = |t: Value| with_timeout(t).request_timeout();
+        assert_eq!(secs(json!(5)), (Duration::from_secs(5), None));
+        assert_eq!(secs(json!(0.5)), (Duration::from_millis(500), None));
+        assert_eq!(secs(json!(3600)), (Duration::from_secs(3600), None));
+        for (bad, says) in [
+            (json!(30000), "did you mean 30?"),
+            (json!(1e20), "over an hour"),
+            (json!(f64::MAX), "over an hour"),
+            (json!(-1), "must be a positive number"),
+            (json!(0), "must be a positive number"),
+            (json!(-1e300), "must be a positive number"),
+        ] {
+            let (timeout, problem) = secs(bad.clone());
+            assert_eq!(timeout, DEFAULT_REQUEST_TIMEOUT, "{bad}");
+            let problem = problem.unwrap_or_default();
+            assert!(problem.contains(says), "{bad}: {problem}");
+        }
+        // Dropped by the tolerant reading (the checker names them): the default, silently.
+        for dropped in [
+            json!("5"),
+            json!(null),
+            json!([5]),
+            json!({"s": 5}),
+            json!(true),
+        ] {
+            assert_eq!(
+                secs(dropped.clone()),
+                (DEFAULT_REQUEST_TIMEOUT, None),
+                "{dropped}"
+            );
+        }
+        // A number too large for f64 is invalid JSON, not a panic.
+        let text = r#"{"platforms": {"x": {"name": "x", "requestConfig": {"timeout": 1e400}}}}"#;
+        assert!(matches!(parse(text), Err(ManifestError::Json { .. })));
+    }
+
+    #[test]
+    fn sizes_are_described_for_people() {
+        assert_eq!(describe_size(1), "1 byte");
+        assert_eq!(describe_size(812), "812 bytes");
+        assert_eq!(describe_size(3584), "3.5 KiB");
+        assert_eq!(describe_size(MAX_MANIFEST_BYTES as u64), "8 MiB");
+        assert_eq!(describe_size(12_900_000), "12.3 MiB");
+    }
+
+    #[tokio::test]
+    async fn a_file_over_the_limit_is_refused_with_its_size_and_the_limit() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("huge.json");
+        // Sparse: 9 MiB that take no disk space.
+        std::fs::File::create(&path)
+            .unwrap()
+            .set_len(9 * 1024 * 1024)
+            .unwrap();
+        let source = ManifestSource::File(path.clone());
+        for e in [
+            read_text(&source).await.unwrap_err(),
+            load(&source).await.unwrap_err(),
+        ] {
+            assert!(matches!(e, ManifestError::TooLarge { .. }), "{e:?}");
+            let message = e.to_string();
+            assert!(
+                message.contains("9 MiB (9437184 bytes)")
+                    && message.contains("up to 8 MiB (8388608 bytes)"),
+                "{message}"
+            );
+        }
+        // At the limit exactly it is read (and then judged as JSON).
+        let at = dir.path().join("at.json");
+        let mut text = String::from("{\"platforms\": {\"x\": {\"name\": \"x\"}}}");
+        text.push_str(&" ".repeat(MAX_MANIFEST_BYTES - text.len()));
+        std::fs::write(&at, &text).unwrap();
+        let loaded = load(&ManifestSource::File(at)).await.unwrap();
+        assert_eq!(loaded.text.len(), MAX_MANIFEST_BYTES);
+    }
+
+    /// Serves one HTTP answer on loopback: `head` (status line and headers), then `body` until it
+    /// is done or the client hangs up.
+    fn serve_once(
+        head: &'static str,
+        body: impl FnOnce(&mut std::net::TcpStream) + Send + 'static,
+    ) -> url::Url {
+        use std::io::{BufRead, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        std::thread::spawn(move || {
+            let (mut stream, _) = listener.accept().unwrap();
+            let mut reader = std::io::BufReader::new(stream.try_clone().unwrap());
+            let mut line = String::new();
+            while reader.read_line(&mut line).is_ok_and(|n| n > 2) {
+                line.clear();
+            }
+            if stream.write_all(head.as_bytes()).is_ok() {
+                body(&mut stream);
+            }
+        });
+        url::Url::parse(&format!("http://{addr}/manifest.json")).unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_download_over_the_limit_is_refused_without_reading_it_all() {
+        use std::io::Write;
+        // Announced too large: refused on the header.
+        let url = serve_once(
+            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 9437184\r\n\r\n",
+            |_| {},
+        );
+        let e = read_text(&ManifestSource::Url(url)).await.unwrap_err();
+        assert!(e.to_string().contains("9 MiB (9437184 bytes)"), "{e}");
+        // Not announced (chunked, endless): reading stops at the limit.
+        let url = serve_once(
+            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n",
+            |stream| {
+                let chunk = vec![b' '; 64 * 1024];
+                // Bounded: 32 MiB at most, or until the client hangs up.
+                for _ in 0..512 {
+                    let sent = write!(stream, "{:x}\r\n", chunk.len())
+                        .and_then(|()| stream.write_all(&chunk))
+                        .and_then(|()| stream.write_all(b"\r\n"));
+                    if sent.is_err() {
+                        return;
+                    }
+                }
+            },
+        );
+        let e = load(&ManifestSource::Url(url)).await.unwrap_err();
+        assert!(matches!(e, ManifestError::TooLarge { .. }), "{e:?}");
+        assert!(e.to_string().contains("over 8 MiB"), "{e}");
+    }
+
+    #[tokio::test]
+    async fn a_download_is_decoded_by_its_charset_without_a_bom() {
+        use std::io::Write;
+        let url = serve_once(
+            "HTTP/1.1 200 OK\r\ncontent-type: application/json; charset=\"ISO-8859-1\"\r\ncontent-length: 58\r\n\r\n",
+            |stream| {
+                let _ = stream.write_all(b"{\"platforms\": {\"x\": {\"name\": \"x\", \"displayName\": \"Caf\xe9\"}}}");
+            },
+        );
+        let loaded = load(&ManifestSource::Url(url)).await.unwrap();
+        assert_eq!(
+            loaded.manifest.platforms["x"].display_name.as_deref(),
+            Some("Café")
+        );
+        let url = serve_once(
+            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 38\r\n\r\n",
+            |stream| {
+                let _ =
+                    stream.write_all(b"\xef\xbb\xbf{\"platforms\": {\"x\": {\"name\": \"x\"}}}");
+            },
+        );
+        assert!(
+            load(&ManifestSource::Url(url)).await.is_ok(),
+            "a UTF-8 BOM is removed"
+        );
     }
 
     #[test]

@@ -177,13 +177,22 @@ fn patterns_must_compile() {
     assert_eq!(only(&m, "field-pattern").severity, Severity::Error);
 }
 
+/// Extension 1.6.6 has no static options: a selection that is not contactDependent, with no
+/// options (Redtail's `category`), is fine (its options come from each contact's additionalInfo),
+/// while `options` and `accountDataKey` are ignored.
 #[test]
-fn selections_that_can_never_get_options() {
+fn selections_take_options_only_from_additional_info() {
     let m = edit(|m| {
         acme(m)["page"]["callLog"]["additionalFields"][0]["contactDependent"] = json!(false)
     });
+    assert_eq!(run(&m), vec![], "Redtail's category is not a problem");
+    let m = edit(|m| {
+        acme(m)["page"]["callLog"]["additionalFields"][0]["options"] =
+            json!([{"const": "a", "title": "A"}])
+    });
     let f = only(&m, "selection-options");
     assert_eq!(f.severity, Severity::Warning);
+    assert!(f.message.contains("ignores \"options\""), "{}", f.message);
 }
 
 #[test]
@@ -230,4 +239,218 @@ fn reference_manifests_have_no_errors_and_their_warnings_are_known() {
     let bundled = check(switchboard_core::manifest::SANDBOX_MANIFEST);
     assert_eq!(bundled, vec![], "the bundled sandbox manifest is clean");
     insta::assert_json_snapshot!("reference_manifest_warnings", report);
+}
+
+/// Line and column (1-based, in characters) where `needle` first occurs in `text`.
+fn place_of(text: &str, needle: &str) -> (usize, usize) {
+    let offset = text
+        .find(needle)
+        .unwrap_or_else(|| panic!("{needle} not in text"));
+    let before = &text[..offset];
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    (line, text[line_start..offset].chars().count() + 1)
+}
+
+/// A manifest whose one platform has `n` call-log fields of an unknown type (one error each), and
+/// a placeholder warning.
+fn with_bad_fields(n: usize, pretty: bool) -> String {
+    let fields: Vec<Value> = (0..n)
+        .map(|i| json!({"const": format!("f{i}"), "title": format!("Feld ä 田 {i}"), "type": "dropdown"}))
+        .collect();
+    let m = edit(|m| {
+        acme(m)["page"]["callLog"]["additionalFields"] = Value::Array(fields);
+        acme(m)["logPageUrl"] = json!("https://{hostname}/l/{activityId}");
+    });
+    if pretty {
+        serde_json::to_string_pretty(&m).unwrap()
+    } else {
+        serde_json::to_string(&m).unwrap()
+    }
+}
+
+#[test]
+fn findings_are_capped_with_a_summary_of_the_rest() {
+    use switchboard_core::check::{omitted, MAX_FINDINGS, MORE_FINDINGS_RULE};
+    let text = with_bad_fields(MAX_FINDINGS + 100, true);
+    let found = check(&text);
+    assert_eq!(
+        found.len(),
+        MAX_FINDINGS + 1,
+        "the first ones and a summary"
+    );
+    let summary = found.last().unwrap();
+    assert_eq!(summary.rule, MORE_FINDINGS_RULE);
+    assert_eq!(summary.severity, Severity::Error, "errors were left out");
+    assert!(
+        summary
+            .message
+            .contains("101 more findings (100 errors, 1 warning)"),
+        "{}",
+        summary.message
+    );
+    let more = omitted(&found).expect("the summary counts what it stands for");
+    assert_eq!((more.errors, more.warnings), (100, 1));
+    // Errors first, then in file order: the first 200 fields, in order.
+    let shown = &found[..MAX_FINDINGS];
+    assert!(shown.iter().all(|f| f.rule == "field-type"));
+    for (i, f) in shown.iter().enumerate() {
+        assert_eq!(
+            f.path,
+            format!("platforms.acme.page.callLog.additionalFields[{i}].type")
+        );
+    }
+    assert!(shown.windows(2).all(|w| w[0].line < w[1].line));
+    assert!(has_errors(&found));
+
+    // At the cap exactly there is no summary.
+    let found = check(&with_bad_fields(MAX_FINDINGS - 1, false));
+    assert_eq!(found.len(), MAX_FINDINGS);
+    assert_eq!(omitted(&found), None);
+    assert_eq!(found.last().unwrap().severity, Severity::Warning);
+}
+
+#[test]
+fn text_over_the_size_limit_is_one_error_naming_the_size_and_the_limit() {
+    use switchboard_core::manifest::MAX_MANIFEST_BYTES;
+    let mut text = with_bad_fields(10, true);
+    text.push_str(&" ".repeat(MAX_MANIFEST_BYTES + 1 - text.len()));
+    let found = check(&text);
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert_eq!(found[0].rule, "too-large");
+    assert_eq!(found[0].severity, Severity::Error);
+    assert!(
+        found[0].message.contains("8.0 MiB (8388609 bytes)")
+            && found[0].message.contains("limit of 8 MiB (8388608 bytes)"),
+        "{}",
+        found[0].message
+    );
+    // One byte less is checked as usual.
+    text.pop();
+    assert_eq!(check(&text).len(), 11);
+}
+
+#[test]
+fn positions_on_a_one_line_manifest_count_characters() {
+    let text = with_bad_fields(30, false);
+    assert!(!text.contains('\n'));
+    let found = check(&text);
+    assert_eq!(found.len(), 31);
+    for (i, f) in found.iter().filter(|f| f.rule == "field-type").enumerate() {
+        // The value of field i's type: after its own title, which is unique.
+        let title = format!("\"Feld ä 田 {i}\",\"type\":");
+        let (line, column) = place_of(&text, &title);
+        assert_eq!(
+            (f.line, f.column),
+            (line, column + title.chars().count()),
+            "{}",
+            f.path
+        );
+    }
+    let placeholder = found.iter().find(|f| f.rule == "url-placeholder").unwrap();
+    assert_eq!(
+        (placeholder.line, placeholder.column),
+        place_of(&text, "\"https://{hostname}/l/{activityId}\"")
+    );
+}
+
+#[test]
+fn positions_on_a_multi_line_manifest() {
+    let text = with_bad_fields(3, true);
+    let found = check(&text);
+    for (i, f) in found.iter().filter(|f| f.rule == "field-type").enumerate() {
+        // Pretty JSON puts each key on its own line: find field i's "type" after its title.
+        let title_at = text.find(&format!("\"Feld ä 田 {i}\"")).unwrap();
+        let offset = title_at + text[title_at..].find("\"dropdown\"").unwrap();
+        let before = &text[..offset];
+        let line = before.matches('\n').count() + 1;
+        let column = before[before.rfind('\n').unwrap() + 1..].chars().count() + 1;
+        assert_eq!((f.line, f.column), (line, column), "{}", f.path);
+    }
+}
+
+#[test]
+fn invalid_json_columns_count_characters_not_bytes() {
+    let found = check("{\"platforms\": {\"ä田\": {,}}}");
+    assert_eq!(found.len(), 1);
+    assert_eq!(
+        (found[0].rule, found[0].line, found[0].column),
+        ("json", 1, 23)
+    );
+    let found = check("");
+    assert_eq!((found[0].line, found[0].column), (1, 1), "{found:#?}");
+}
+
+#[test]
+fn paths_through_keys_with_dots_escapes_and_repeats() {
+    // A platform key with a dot, another written with an escape, and a repeated key (the last
+    // one counts, as serde_json reads it).
+    let text = "{\"platforms\": {\n\"a.b\": {\"name\": \"x\"},\n\"\\u0063rm\": {\"name\": \"y\"},\n\"d\": {\"name\": \"d\"},\n\"d\": {\"name\": \"e\"}}}";
+    let found: Vec<Finding> = check(text)
+        .into_iter()
+        .filter(|f| f.rule == "platform-name")
+        .collect();
+    let at = |path: &str| {
+        let f = found
+            .iter()
+            .find(|f| f.path == path)
+            .unwrap_or_else(|| panic!("{path}: {found:#?}"));
+        (f.line, f.column)
+    };
+    assert_eq!(at("platforms.a.b.name"), place_of(text, "\"x\""));
+    assert_eq!(at("platforms.crm.name"), place_of(text, "\"y\""));
+    assert_eq!(at("platforms.d.name"), place_of(text, "\"e\""));
+}
+
+#[test]
+fn request_timeout_values_the_tolerant_reading_drops_are_reported_with_their_path() {
+    let cases = [
+        (json!("5"), Severity::Warning, "\"timeout\": 5"),
+        (json!(null), Severity::Warning, "null"),
+        (json!(-1), Severity::Error, "positive number"),
+        (json!(0), Severity::Error, "positive number"),
+        (json!(1e20), Severity::Warning, "over an hour"),
+        (json!(30000), Severity::Warning, "did you mean 30?"),
+        (json!("30000"), Severity::Warning, "did you mean 30?"),
+        (json!("-1"), Severity::Error, "positive number"),
+        (json!("soon"), Severity::Error, "not a number of seconds"),
+        (json!([5]), Severity::Error, "a list"),
+        (json!(true), Severity::Error, "a boolean"),
+    ];
+    for (timeout, severity, says) in cases {
+        let m = edit(|m| acme(m)["requestConfig"] = json!({"timeout": timeout.clone()}));
+        let f = only(&m, "request-timeout");
+        assert_eq!(f.path, "platforms.acme.requestConfig.timeout", "{timeout}");
+        assert_eq!(f.severity, severity, "{timeout}: {}", f.message);
+        assert!(
+            f.message.contains(says) || f.hint.contains(says),
+            "{timeout}: {} / {}",
+            f.message,
+            f.hint
+        );
+        let text = serde_json::to_string_pretty(&m).unwrap();
+        let (line, column) = place_of(&text, "\"timeout\": ");
+        assert_eq!(
+            (f.line, f.column),
+            (line, column + "\"timeout\": ".len()),
+            "{timeout}"
+        );
+    }
+    let f = only(
+        &edit(|m| acme(m)["requestConfig"] = json!({"timeout": "5"})),
+        "request-timeout",
+    );
+    assert!(f.message.contains("coerce") || f.message.contains("multiplies it by 1000"));
+    for fine in [json!(30), json!(0.5), json!(3600)] {
+        let m = edit(|m| acme(m)["requestConfig"] = json!({"timeout": fine}));
+        assert_eq!(run(&m), vec![], "{m}");
+    }
+    assert_eq!(
+        only(
+            &edit(|m| acme(m)["requestConfig"] = json!(30)),
+            "request-timeout"
+        )
+        .path,
+        "platforms.acme.requestConfig"
+    );
 }

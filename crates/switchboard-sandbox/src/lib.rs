@@ -5,6 +5,7 @@
 //! 127.0.0.1 and an ephemeral port, and standalone through `switchboard sandbox`.
 
 pub mod crm;
+pub mod faults;
 mod routes;
 
 use std::fmt;
@@ -16,6 +17,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
+pub use faults::{Faults, Latency, RateLimit};
 pub use routes::{router, Claims, USER_ID};
 
 /// The API key the sandbox accepts unless told otherwise.
@@ -124,8 +126,11 @@ pub struct SandboxConfig {
     pub jwt_secret: Option<Vec<u8>>,
     pub seeded: bool,
     pub quirks: Quirks,
-    /// The time source for session tokens ([`SystemClock`] unless given).
+    /// The time source for session tokens and the rate limit's windows ([`SystemClock`] unless
+    /// given).
     pub clock: Arc<dyn Clock>,
+    /// Injected latency, server errors and rate limit on the data routes (all off by default).
+    pub faults: Faults,
 }
 
 impl Default for SandboxConfig {
@@ -138,6 +143,7 @@ impl Default for SandboxConfig {
             seeded: true,
             quirks: Quirks::default(),
             clock: Arc::new(SystemClock),
+            faults: Faults::default(),
         }
     }
 }
@@ -149,6 +155,8 @@ pub struct State {
     pub jwt_secret: Vec<u8>,
     /// Users who signed out: their tokens are refused.
     pub signed_out: Mutex<Vec<String>>,
+    /// Counters behind `config.faults`.
+    pub faults: faults::FaultState,
 }
 
 impl State {
@@ -167,6 +175,7 @@ impl State {
             crm: Mutex::new(crm),
             jwt_secret,
             signed_out: Mutex::new(Vec::new()),
+            faults: faults::FaultState::default(),
         }
     }
 

@@ -29,14 +29,21 @@ pub const USER_ID: &str = "sandbox-user-1";
 const USER_NAME: &str = "Sandbox Demo User";
 
 pub fn router(state: Shared) -> Router {
+    // The CRM data routes, where `--latency`, `--error-rate` and `--rate-limit` apply.
+    let data = Router::new()
+        .route("/contact", get(find_contact).post(create_contact))
+        .route("/callLog", get(get_call_log).post(create_call_log))
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::faults::inject,
+        ));
     Router::new()
         .route("/isAlive", get(|| async { "OK" }))
         .route("/implementedInterfaces", get(implemented_interfaces))
         .route("/apiKeyLogin", post(api_key_login))
         .route("/authValidation", get(auth_validation))
         .route("/unAuthorize", post(unauthorize))
-        .route("/contact", get(find_contact).post(create_contact))
-        .route("/callLog", get(get_call_log).post(create_call_log))
+        .merge(data)
         .with_state(state)
 }
 

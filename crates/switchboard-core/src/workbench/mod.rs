@@ -1052,6 +1052,38 @@ impl<S: SecretStore + 'static, C: Clock> Workbench<S, C> {
         })
     }
 
+    /// findContact for every number of `input` (one per line), on the session `find_contact` would
+    /// use; see [`crate::batch`]. Results stream through `on_result`; the exchanges are not added
+    /// to the history (a batch would flush it), only the summary's first failures keep theirs. A
+    /// session renewed during the run is stored for the binding it was issued to.
+    pub async fn batch<R, F>(
+        &self,
+        input: R,
+        options: &crate::batch::BatchOptions,
+        on_result: F,
+    ) -> Result<crate::batch::BatchSummary>
+    where
+        R: tokio::io::AsyncBufRead + Unpin + Send + 'static,
+        F: FnMut(&crate::batch::NumberResult),
+    {
+        let target = self.session_target().await?;
+        let before = target.client.jwt();
+        let summary = crate::batch::run(
+            target.client.clone(),
+            &target.platform,
+            input,
+            options,
+            on_result,
+        )
+        .await?;
+        let after = target.client.jwt();
+        if after.as_ref().map(|t| t.expose()) != before.as_ref().map(|t| t.expose()) {
+            let mut s = self.lock().await;
+            self.keep_refreshed(&mut s, &target, after);
+        }
+        Ok(summary)
+    }
+
     /// Checks a contact type against the manifest's list.
     fn check_contact_type(target: &Target, wanted: Option<&str>) -> Result<()> {
         let Some(wanted) = wanted else { return Ok(()) };

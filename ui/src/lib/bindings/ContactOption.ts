@@ -8,4 +8,9 @@ title: string,
 /**
  * Second line: `<type> - <id>` when the contact has a type.
  */
-subtitle: string | null, isCreateRow: boolean, };
+subtitle: string | null, isCreateRow: boolean, 
+/**
+ * The client's own "Search contacts" row (`page.useContactSearch`): choosing it opens the
+ * name search (`GET /custom/contact/search?name=`), and the form ignores additional fields.
+ */
+isSearchRow: boolean, };

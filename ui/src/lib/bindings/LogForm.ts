@@ -6,7 +6,11 @@ import type { NewContactForm } from "./NewContactForm";
 /**
  * The "Save to <CRM>" call-log form for one lookup result and one chosen contact.
  */
-export type LogForm = { title: string, contacts: Array<ContactOption>, selected: string | null, warning: string | null, 
+export type LogForm = { title: string, 
+/**
+ * The rows, with the client's own "Search contacts" row last under `page.useContactSearch`.
+ */
+contacts: Array<ContactOption>, selected: string | null, warning: string | null, 
 /**
  * Present only while the chosen row has `isNewContact: true` (that flag, not the id, makes
  * the client show the name and type inputs).
@@ -19,4 +23,13 @@ messageLogFields: Array<FieldModel>,
 /**
  * The activity title the client fills in.
  */
-subject: string, };
+subject: string, 
+/**
+ * Set when extension 1.6.6 throws building this call-log form: what throws and why. With the
+ * default row the form cannot open; after switching contacts it does not update.
+ */
+crash: string | null, 
+/**
+ * The same for the message-log (SMS) form.
+ */
+messageLogCrash: string | null, };

@@ -8,7 +8,8 @@ export type NewContactForm = {
  */
 contactTypes: Array<OptionItem>, 
 /**
- * The `newContactType` the client submits until the person picks a type: the chosen row's
- * `defaultContactType`, else `""`. The dropdown shows this value (blank for `""`) meanwhile.
+ * The `newContactType` the client submits until the person picks a type: the default row's
+ * `defaultContactType`, else `""`; after switching to the create row, the first contact
+ * type (else `""`). The dropdown shows this value (blank for `""`) meanwhile.
  */
 initialType: string, fields: Array<FieldModel>, };

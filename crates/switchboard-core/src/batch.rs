@@ -1,0 +1,540 @@
+//! Batch lookups: findContact for a stream of numbers, one per line, either as the real client
+//! does (`Mode::Mirror`: one at a time, its parameters) or as a stress test
+//! (`Mode::Concurrent(n)`: n lookups in flight). The client's decoding and the contract lints run
+//! on every answer.
+//!
+//! Memory stays flat however long the input: lines are read as they are needed, each answer is
+//! reduced to a small [`NumberResult`] handed to the caller and dropped, and the summary keeps
+//! counters, a latency histogram (one counter per millisecond up to the slowest answer, so its
+//! size is bounded by the request timeout, not by the number count) and at most
+//! [`BatchOptions::keep_failures`] failures with their (redacted) exchanges.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
+
+use serde::Serialize;
+use tokio::io::{AsyncBufRead, AsyncBufReadExt};
+use tokio::sync::{mpsc, Mutex};
+
+use crate::client::{AppConnectClient, ClientError, Exchange};
+use crate::error::UserError;
+use crate::lint::{self, LintLevel};
+use crate::manifest::Platform;
+use crate::phone;
+
+/// How many lookups run at once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase", tag = "mode", content = "concurrency")]
+pub enum Mode {
+    /// As the real client: one lookup at a time, the next only after the answer.
+    Mirror,
+    /// Stress mode: this many lookups in flight (at least 1).
+    Concurrent(usize),
+}
+
+impl Mode {
+    pub fn concurrency(self) -> usize {
+        match self {
+            Self::Mirror => 1,
+            Self::Concurrent(n) => n.max(1),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct BatchOptions {
+    pub mode: Mode,
+    /// Default region for numbers written without a country code.
+    pub region: Option<String>,
+    /// The user's overriding formats, sent with every lookup as the client sends them.
+    pub formats: Vec<String>,
+    /// Failures kept in the summary, with their exchanges (the rest are only counted).
+    pub keep_failures: usize,
+}
+
+impl Default for BatchOptions {
+    fn default() -> Self {
+        Self {
+            mode: Mode::Mirror,
+            region: None,
+            formats: Vec::new(),
+            keep_failures: 50,
+        }
+    }
+}
+
+/// Why one number failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum ErrorKind {
+    /// Not a phone number: reported, never sent.
+    Input,
+    Timeout,
+    /// HTTP 429.
+    RateLimited,
+    /// HTTP 5xx, a gateway page, or a crashing route's `{error}`.
+    ServerError,
+    /// `successful: false`.
+    Rejected,
+    /// An answer that could not be read.
+    BadResponse,
+    /// No answer: refused, broken, or redirected elsewhere.
+    Unreachable,
+    /// The session was refused; the batch stops there.
+    Unauthorized,
+    Other,
+}
+
+impl ErrorKind {
+    /// As the summary table names it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Input => "invalid input",
+            Self::Timeout => "timeout",
+            Self::RateLimited => "429 rate limited",
+            Self::ServerError => "5xx / crash",
+            Self::Rejected => "rejected",
+            Self::BadResponse => "bad response",
+            Self::Unreachable => "unreachable",
+            Self::Unauthorized => "unauthorized",
+            Self::Other => "other",
+        }
+    }
+
+    pub fn of(e: &ClientError) -> Self {
+        match e {
+            ClientError::Timeout { .. } => Self::Timeout,
+            ClientError::RateLimited { .. } => Self::RateLimited,
+            ClientError::ServerError { .. } | ClientError::Gateway { .. } => Self::ServerError,
+            ClientError::Rejected { .. } => Self::Rejected,
+            ClientError::BadResponse { .. } | ClientError::TooLarge { .. } => Self::BadResponse,
+            ClientError::Unreachable { .. }
+            | ClientError::Interrupted { .. }
+            | ClientError::Redirected { .. } => Self::Unreachable,
+            ClientError::Unauthorized { .. } | ClientError::NotSignedIn { .. } => {
+                Self::Unauthorized
+            }
+            ClientError::Invalid(_) => Self::Other,
+        }
+    }
+}
+
+/// One number's outcome: small, so a long batch can stream them.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NumberResult {
+    /// The line of the input (from 1).
+    pub line: usize,
+    /// As written.
+    pub input: String,
+    /// The E.164 number sent; none for an input error.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub number: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<u16>,
+    /// Contacts found, without the "Create new contact..." row.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub matches: Option<usize>,
+    /// True when the answer carried the create row.
+    pub create_row: bool,
+    /// The connector's message, or what went wrong.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    /// The connector's time for this lookup; none when nothing was sent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ms: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<ErrorKind>,
+    pub lint_errors: usize,
+    pub lint_warnings: usize,
+    /// The redacted exchange, for failures only.
+    #[serde(skip)]
+    pub exchange: Option<Box<Exchange>>,
+}
+
+impl NumberResult {
+    pub fn ok(&self) -> bool {
+        self.error.is_none()
+    }
+}
+
+/// Per-millisecond latency counts: exact percentiles at 1 ms resolution, sized by the slowest
+/// answer rather than by the number of answers.
+#[derive(Debug, Clone, Default)]
+pub struct Latencies {
+    counts: Vec<u32>,
+    total: u64,
+}
+
+impl Latencies {
+    pub fn add(&mut self, ms: u64) {
+        let i = usize::try_from(ms).unwrap_or(usize::MAX).min(10_000_000);
+        if i >= self.counts.len() {
+            self.counts.resize(i + 1, 0);
+        }
+        self.counts[i] = self.counts[i].saturating_add(1);
+        self.total += 1;
+    }
+
+    pub fn count(&self) -> u64 {
+        self.total
+    }
+
+    /// The smallest latency at or under which `q` (0..=1) of the answers fall.
+    pub fn quantile(&self, q: f64) -> Option<u64> {
+        if self.total == 0 {
+            return None;
+        }
+        let rank = ((q.clamp(0.0, 1.0) * self.total as f64).ceil() as u64).max(1);
+        let mut seen = 0u64;
+        for (ms, &c) in self.counts.iter().enumerate() {
+            seen += u64::from(c);
+            if seen >= rank {
+                return Some(ms as u64);
+            }
+        }
+        self.max()
+    }
+
+    pub fn max(&self) -> Option<u64> {
+        self.counts.iter().rposition(|&c| c > 0).map(|i| i as u64)
+    }
+
+    /// `(ms, count)` for every millisecond that had answers, for a histogram.
+    pub fn buckets(&self) -> impl Iterator<Item = (u64, u32)> + '_ {
+        self.counts
+            .iter()
+            .enumerate()
+            .filter(|(_, &c)| c > 0)
+            .map(|(ms, &c)| (ms as u64, c))
+    }
+}
+
+/// The whole run.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BatchSummary {
+    #[serde(flatten)]
+    pub mode: Mode,
+    /// Numbers read (input errors included).
+    pub count: usize,
+    /// Lookups sent.
+    pub sent: usize,
+    pub ok: usize,
+    /// Failed numbers, input errors included.
+    pub errors: usize,
+    pub errors_by_kind: BTreeMap<ErrorKind, usize>,
+    /// Answers with at least one error-level contract lint (these still count as ok).
+    pub lint_errors: usize,
+    pub p50_ms: Option<u64>,
+    pub p95_ms: Option<u64>,
+    pub max_ms: Option<u64>,
+    pub elapsed_ms: u64,
+    /// Lookups sent per second of the run.
+    pub per_second: f64,
+    /// Why the batch stopped before the end of the input.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stopped: Option<String>,
+    /// The first failures (at most `keep_failures`).
+    pub failures: Vec<NumberResult>,
+    #[serde(skip)]
+    pub latencies: Latencies,
+}
+
+impl BatchSummary {
+    pub fn rate_limited(&self) -> usize {
+        self.errors_by_kind
+            .get(&ErrorKind::RateLimited)
+            .copied()
+            .unwrap_or(0)
+    }
+}
+
+/// The number a line carries: `#` comments and blank lines carry none; in a CSV line, the first
+/// field (quotes removed).
+pub fn number_on(line: &str) -> Option<&str> {
+    let t = line.trim().trim_start_matches('\u{feff}');
+    if t.is_empty() || t.starts_with('#') {
+        return None;
+    }
+    let first = t
+        .split(',')
+        .next()
+        .unwrap_or(t)
+        .trim()
+        .trim_matches('"')
+        .trim();
+    (!first.is_empty()).then_some(first)
+}
+
+/// Everything a worker needs.
+struct Lookup {
+    client: Arc<AppConnectClient>,
+    platform: Platform,
+    overriding_format: String,
+}
+
+impl Lookup {
+    async fn run(&self, line: usize, input: String, number: phone::ParsedNumber) -> NumberResult {
+        let called = self
+            .client
+            .find_contact(&number.e164, &self.overriding_format, number.is_extension)
+            .await;
+        let lints = lint::for_exchange(&called.exchange, Some(&self.platform));
+        let lint_errors = lints.iter().filter(|l| l.level == LintLevel::Error).count();
+        let mut r = NumberResult {
+            line,
+            input,
+            number: Some(number.e164),
+            status: called.exchange.status,
+            matches: None,
+            create_row: false,
+            message: None,
+            ms: Some(called.exchange.elapsed_ms),
+            error: None,
+            lint_errors,
+            lint_warnings: lints.len() - lint_errors,
+            exchange: None,
+        };
+        let (toast, _) = crate::flow::lookup_toast(&called.exchange, &called.result);
+        match called.result {
+            Ok(resp) => {
+                let is_create =
+                    |c: &crate::wire::ContactInfo| c.is_create_row() || c.is_new_contact;
+                r.matches = Some(resp.contact.iter().filter(|c| !is_create(c)).count());
+                r.create_row = resp.contact.iter().any(is_create);
+                r.message = toast.and_then(|m| m.message);
+            }
+            Err(e) => {
+                r.error = Some(ErrorKind::of(&e));
+                r.message = Some(match &e {
+                    ClientError::Rejected {
+                        message: Some(m), ..
+                    } => format!("rejected: {m}"),
+                    other => other.to_string(),
+                });
+                r.exchange = Some(Box::new(called.exchange));
+            }
+        }
+        r
+    }
+}
+
+/// Runs findContact for every number of `input` with `client` (signed in), calling `on_result`
+/// for each number as its answer arrives (in completion order under concurrency). Input errors
+/// are reported, not sent. A refused session stops the batch (the rest would fail the same way).
+pub async fn run<R, F>(
+    client: Arc<AppConnectClient>,
+    platform: &Platform,
+    input: R,
+    options: &BatchOptions,
+    mut on_result: F,
+) -> Result<BatchSummary, UserError>
+where
+    R: AsyncBufRead + Unpin + Send + 'static,
+    F: FnMut(&NumberResult),
+{
+    let formats: Vec<String> = options
+        .formats
+        .iter()
+        .map(|f| f.trim().to_owned())
+        .filter(|f| !f.is_empty())
+        .collect();
+    phone::validate_formats(&formats)?;
+    let concurrency = options.mode.concurrency();
+    let lookup = Arc::new(Lookup {
+        client,
+        platform: platform.clone(),
+        overriding_format: phone::overriding_format_param(&formats),
+    });
+    let stop = Arc::new(AtomicBool::new(false));
+    let (job_tx, job_rx) = mpsc::channel::<(usize, String, phone::ParsedNumber)>(concurrency * 2);
+    let (result_tx, mut result_rx) = mpsc::channel::<NumberResult>(concurrency * 4);
+    let started = Instant::now();
+
+    // The reader: one line at a time, as the workers take them.
+    let reader = {
+        let result_tx = result_tx.clone();
+        let stop = stop.clone();
+        let region = options.region.clone();
+        tokio::spawn(async move {
+            let mut input = input;
+            let mut buf = Vec::new();
+            let mut line = 0usize;
+            loop {
+                if stop.load(Ordering::Relaxed) {
+                    return Ok(());
+                }
+                buf.clear();
+                match input.read_until(b'\n', &mut buf).await {
+                    Ok(0) => return Ok(()),
+                    Ok(_) => {}
+                    Err(e) => {
+                        return Err(format!("could not read the numbers after line {line}: {e}"))
+                    }
+                }
+                line += 1;
+                let text = String::from_utf8_lossy(&buf);
+                let Some(raw) = number_on(&text) else {
+                    continue;
+                };
+                let raw = raw.to_owned();
+                let sent = match phone::parse_input(&raw, region.as_deref()) {
+                    Ok(n) => job_tx.send((line, raw, n)).await.is_ok(),
+                    Err(e) => {
+                        let r = NumberResult {
+                            line,
+                            input: raw,
+                            number: None,
+                            status: None,
+                            matches: None,
+                            create_row: false,
+                            message: Some(UserError::from(e).message),
+                            ms: None,
+                            error: Some(ErrorKind::Input),
+                            lint_errors: 0,
+                            lint_warnings: 0,
+                            exchange: None,
+                        };
+                        result_tx.send(r).await.is_ok()
+                    }
+                };
+                if !sent {
+                    return Ok(());
+                }
+            }
+        })
+    };
+
+    // The workers: each takes the next number when its lookup is done.
+    let job_rx = Arc::new(Mutex::new(job_rx));
+    let mut workers = Vec::with_capacity(concurrency);
+    for _ in 0..concurrency {
+        let job_rx = job_rx.clone();
+        let result_tx = result_tx.clone();
+        let lookup = lookup.clone();
+        let stop = stop.clone();
+        workers.push(tokio::spawn(async move {
+            loop {
+                let job = job_rx.lock().await.recv().await;
+                let Some((line, input, number)) = job else {
+                    return;
+                };
+                if stop.load(Ordering::Relaxed) {
+                    return;
+                }
+                let r = lookup.run(line, input, number).await;
+                if r.error == Some(ErrorKind::Unauthorized) {
+                    stop.store(true, Ordering::Relaxed);
+                }
+                if result_tx.send(r).await.is_err() {
+                    return;
+                }
+            }
+        }));
+    }
+    drop(result_tx);
+
+    let mut summary = BatchSummary {
+        mode: options.mode,
+        count: 0,
+        sent: 0,
+        ok: 0,
+        errors: 0,
+        errors_by_kind: BTreeMap::new(),
+        lint_errors: 0,
+        p50_ms: None,
+        p95_ms: None,
+        max_ms: None,
+        elapsed_ms: 0,
+        per_second: 0.0,
+        stopped: None,
+        failures: Vec::new(),
+        latencies: Latencies::default(),
+    };
+    while let Some(r) = result_rx.recv().await {
+        on_result(&r);
+        summary.count += 1;
+        if let Some(ms) = r.ms {
+            summary.sent += 1;
+            summary.latencies.add(ms);
+        }
+        if r.lint_errors > 0 {
+            summary.lint_errors += 1;
+        }
+        match r.error {
+            None => summary.ok += 1,
+            Some(kind) => {
+                summary.errors += 1;
+                *summary.errors_by_kind.entry(kind).or_default() += 1;
+                if kind == ErrorKind::Unauthorized && summary.stopped.is_none() {
+                    summary.stopped = Some(format!(
+                        "Stopped at line {}: {}",
+                        r.line,
+                        r.message
+                            .as_deref()
+                            .unwrap_or("the server refused the session")
+                    ));
+                }
+                if summary.failures.len() < options.keep_failures {
+                    summary.failures.push(r);
+                }
+            }
+        }
+    }
+    for w in workers {
+        let _ = w.await;
+    }
+    match reader.await {
+        Ok(Err(e)) if summary.stopped.is_none() => summary.stopped = Some(e),
+        Err(e) if summary.stopped.is_none() => {
+            summary.stopped = Some(format!("the input reader failed: {e}"))
+        }
+        _ => {}
+    }
+    let elapsed = started.elapsed();
+    summary.elapsed_ms = u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX);
+    summary.per_second = if elapsed.as_secs_f64() > 0.0 {
+        summary.sent as f64 / elapsed.as_secs_f64()
+    } else {
+        0.0
+    };
+    summary.p50_ms = summary.latencies.quantile(0.50);
+    summary.p95_ms = summary.latencies.quantile(0.95);
+    summary.max_ms = summary.latencies.max();
+    Ok(summary)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_carry_numbers_comments_and_csv_fields() {
+        assert_eq!(number_on("  +14155550100 \r\n"), Some("+14155550100"));
+        assert_eq!(number_on("# a comment"), None);
+        assert_eq!(number_on("   "), None);
+        assert_eq!(
+            number_on("\"+1 415 555 0100\",Ada"),
+            Some("+1 415 555 0100")
+        );
+    }
+
+    #[test]
+    fn quantiles_are_exact_per_millisecond() {
+        let mut l = Latencies::default();
+        assert_eq!(l.quantile(0.5), None);
+        for ms in 1..=100 {
+            l.add(ms);
+        }
+        assert_eq!(l.quantile(0.5), Some(50));
+        assert_eq!(l.quantile(0.95), Some(95));
+        assert_eq!(l.max(), Some(100));
+        assert_eq!(l.quantile(1.0), Some(100));
+        l.add(0);
+        assert_eq!(l.buckets().next(), Some((0, 1)));
+        assert_eq!(l.count(), 101);
+    }
+}

@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# Batch-lookup benchmark (docs/PERFORMANCE.md, "Batch lookups"): starts a release sandbox, signs
+# in, generates N numbers (100,000 by default), runs `switchboard batch --concurrency C` (8) under
+# /usr/bin/time -v, and prints lookups/s and the maximum RSS, for N/10 numbers too, so a memory
+# that grows with the input shows. When `wrk` or `oha` is installed, it then loads the same
+# endpoint with the same number of connections for the same time, and prints the ratio.
+#
+# Usage: scripts/bench-batch.sh            N=20000 C=4 scripts/bench-batch.sh
+# Needs a Secret Service for the sign-in: it re-runs itself under scripts/with-keyring.sh.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [ -z "${SWITCHBOARD_BENCH_IN_KEYRING:-}" ]; then
+  exec scripts/with-keyring.sh env SWITCHBOARD_BENCH_IN_KEYRING=1 "$0" "$@"
+fi
+
+N="${N:-100000}"
+C="${C:-8}"
+LOAD_SECS="${LOAD_SECS:-10}"
+BIN="${SWITCHBOARD_BIN:-target/release/switchboard}"
+export SWITCHBOARD_KEYCHAIN_SERVICE="switchboard-bench-$$"
+
+if [ ! -x /usr/bin/time ]; then
+  echo "installing GNU time (apt package \"time\") for /usr/bin/time -v" >&2
+  apt-get install -y time >/dev/null
+fi
+if [ -z "${SWITCHBOARD_BIN:-}" ]; then
+  cargo build --release -p switchboard-cli >&2
+fi
+
+work="$(mktemp -d -t switchboard-bench.XXXXXX)"
+sandbox_pid=""
+cleanup() {
+  [ -n "$sandbox_pid" ] && kill "$sandbox_pid" 2>/dev/null || true
+  "$BIN" forget-all >/dev/null 2>&1 || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+"$BIN" sandbox --port 0 >"$work/sandbox.out" 2>/dev/null &
+sandbox_pid=$!
+for _ in $(seq 1 100); do
+  grep -q 'http://' "$work/sandbox.out" 2>/dev/null && break
+  sleep 0.1
+done
+url="$(grep -o 'http://127\.0\.0\.1:[0-9]*' "$work/sandbox.out")"
+"$BIN" --server "$url" login --api-key demo >/dev/null
+
+# 10,000 distinct valid numbers, repeated: the sandbox knows none of them, so every answer is the
+# same "not found" shape with the create row.
+numbers() { seq 0 $(($1 - 1)) | awk '{ printf "+1202555%04d\n", $1 % 10000 }'; }
+numbers "$N" >"$work/numbers.txt"
+numbers $((N / 10)) >"$work/numbers-tenth.txt"
+
+# Warm the sandbox up (phone metadata, connections) before timing anything.
+"$BIN" --server "$url" batch "$work/numbers-tenth.txt" --concurrency "$C" --json >/dev/null || true
+
+run_batch() { # file label
+  /usr/bin/time -v "$BIN" --server "$url" batch "$1" --concurrency "$C" --json \
+    >"$work/out.jsonl" 2>"$work/time.txt" || true
+  summary="$(tail -n 1 "$work/out.jsonl")"
+  rps="$(printf '%s' "$summary" | grep -o '"perSecond":[0-9.]*' | cut -d: -f2)"
+  count="$(printf '%s' "$summary" | grep -o '"count":[0-9]*' | cut -d: -f2)"
+  errors="$(printf '%s' "$summary" | grep -o '"errors":[0-9]*' | cut -d: -f2)"
+  p50="$(printf '%s' "$summary" | grep -o '"p50Ms":[0-9]*' | cut -d: -f2)"
+  p95="$(printf '%s' "$summary" | grep -o '"p95Ms":[0-9]*' | cut -d: -f2)"
+  rss="$(grep 'Maximum resident set size' "$work/time.txt" | awk '{ print $NF }')"
+  cpu="$(awk -F': ' '/User time|System time/ { t += $2 } END { print t }' "$work/time.txt")"
+  printf '%-22s %8s numbers  %6s errors  %10.0f lookups/s  p50 %s ms  p95 %s ms  max RSS %6.1f MiB  client CPU %.0f us/lookup\n' \
+    "$2" "$count" "$errors" "$rps" "$p50" "$p95" "$(echo "$rss / 1024" | bc -l)" \
+    "$(echo "$cpu * 1000000 / $count" | bc -l)"
+}
+
+echo "switchboard batch --concurrency $C against $url ($(nproc) CPUs)"
+run_batch "$work/numbers-tenth.txt" "batch, N/10"
+run_batch "$work/numbers.txt" "batch, N"
+batch_rps="$rps"
+
+# The same endpoint, same connections, through a raw load tool, with a token from the sandbox's
+# throwaway demo key (kept in this script's memory only, never printed).
+jwt="$(curl -s -X POST "$url/apiKeyLogin" -H 'content-type: application/json' \
+  -d '{"platform":"sandbox","apiKey":"demo"}' | grep -o '"jwtToken":"[^"]*"' | cut -d'"' -f4)"
+target="$url/contact?jwtToken=$jwt&phoneNumber=%2B12025550042&overridingFormat=&isExtension=false"
+raw_rps=""
+if command -v oha >/dev/null; then
+  raw_rps="$(oha -z "${LOAD_SECS}s" -c "$C" --no-tui --output-format json "$target" \
+    | grep -o '"requestsPerSec":[0-9.]*' | cut -d: -f2)"
+  tool="oha"
+elif command -v wrk >/dev/null; then
+  raw_rps="$(wrk -t 2 -c "$C" -d "${LOAD_SECS}s" "$target" | awk '/Requests\/sec/ { print $2 }')"
+  tool="wrk -t 2"
+fi
+if [ -n "$raw_rps" ]; then
+  printf '%-22s %8s seconds                  %10.0f requests/s\n' "$tool -c $C" "$LOAD_SECS" "$raw_rps"
+  printf 'batch / raw = %.2f (target: at least 0.80)\n' "$(echo "$batch_rps / $raw_rps" | bc -l)"
+else
+  echo "neither oha nor wrk is installed (apt-get install wrk): no raw comparison"
+fi
