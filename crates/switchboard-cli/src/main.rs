@@ -50,6 +50,7 @@ async fn open(common: &Common) -> Result<Bench, UserError> {
         name: "command line".to_owned(),
         server_url: common.server.clone(),
         platform: common.platform.clone(),
+        max_body_mib: common.max_body_mib,
         ..Profile::default()
     })?;
     let keychain = Keychain::from_env();
@@ -96,6 +97,9 @@ pub struct Common {
     /// Print machine-readable JSON: the decoded server answer.
     #[arg(long, global = true)]
     json: bool,
+    /// The largest connector answer to read, in MiB (1 to 1024); a larger one is refused.
+    #[arg(long, global = true, env = "SWITCHBOARD_MAX_BODY_MIB", default_value_t = switchboard_core::profile::DEFAULT_MAX_BODY_MIB)]
+    max_body_mib: u32,
 }
 
 #[derive(Subcommand)]

@@ -43,7 +43,14 @@ pub struct Profile {
     /// The agent's own number: the other end of a simulated call (`from` of an outbound call,
     /// `to` of an inbound one).
     pub agent_number: String,
+    /// The largest connector answer read, in MiB; a larger one is refused with its size.
+    pub max_body_mib: u32,
 }
+
+/// Far above any real connector answer, small enough that a runaway one cannot exhaust memory.
+pub const DEFAULT_MAX_BODY_MIB: u32 = 5;
+/// The most a person may allow.
+pub const MAX_BODY_MIB_LIMIT: u32 = 1024;
 
 /// A reserved fictional number (555-01xx), used until the person sets their own.
 pub const DEFAULT_AGENT_NUMBER: &str = "+16505550199";
@@ -61,6 +68,7 @@ impl Default for Profile {
             region: "US".to_owned(),
             formats: Vec::new(),
             agent_number: DEFAULT_AGENT_NUMBER.to_owned(),
+            max_body_mib: DEFAULT_MAX_BODY_MIB,
         }
     }
 }
@@ -83,6 +91,8 @@ pub enum ProfileError {
     BadServer(String),
     #[error("{0}")]
     BadAgentNumber(String),
+    #[error("The answer size limit must be 1 to {MAX_BODY_MIB_LIMIT} MiB; {0} is not.")]
+    BadMaxBody(u32),
     #[error("Another profile is already called \"{0}\"; pick another name.")]
     DuplicateName(String),
     #[error("The last profile cannot be deleted; create another one first.")]
@@ -141,6 +151,9 @@ impl Profile {
                     ))
                 })?
         };
+        if !(1..=MAX_BODY_MIB_LIMIT).contains(&self.max_body_mib) {
+            return Err(ProfileError::BadMaxBody(self.max_body_mib));
+        }
         self.server_url = trimmed(self.server_url.take());
         if let Some(s) = &self.server_url {
             let ok = url::Url::parse(s)

@@ -390,7 +390,10 @@ impl<S: SecretStore + 'static, C: Clock> Workbench<S, C> {
         let (name, platform) = s.platform()?;
         let (name, platform) = (name.to_owned(), platform.clone());
         let (timeout, timeout_problem) = platform.request_timeout();
-        let client = AppConnectClient::new(&server, &name, Some(timeout))?;
+        let max_body = usize::try_from(s.profile().max_body_mib)
+            .unwrap_or(usize::MAX)
+            .saturating_mul(1024 * 1024);
+        let client = AppConnectClient::new(&server, &name, Some(timeout))?.with_max_body(max_body);
         let binding = Binding::new(client.server_url(), &name, self.sandbox_url())?;
         s.manifest_warnings = timeout_problem.into_iter().collect();
         s.target = Target {
@@ -957,6 +960,7 @@ impl<S: SecretStore + 'static, C: Clock> Workbench<S, C> {
 
     pub async fn profile_update(&self, id: &str, edit: ProfileEdit) -> Result<AppView> {
         let mut s = self.lock().await;
+        let limit_before = s.profile().max_body_mib;
         s.profiles.update(id, |p| {
             if let Some(v) = edit.name {
                 p.name = v;
@@ -976,7 +980,15 @@ impl<S: SecretStore + 'static, C: Clock> Workbench<S, C> {
             if let Some(v) = edit.agent_number {
                 p.agent_number = v;
             }
+            if let Some(v) = edit.max_body_mib {
+                p.max_body_mib = v;
+            }
         })?;
+        // A new answer size limit for the profile in use takes effect at once (same server, same
+        // session: only the client is rebuilt).
+        if s.profile().id == id && s.profile().max_body_mib != limit_before {
+            self.reconnect(&mut s)?;
+        }
         Ok(self.view_of(&s))
     }
 

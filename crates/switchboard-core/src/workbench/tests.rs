@@ -585,3 +585,44 @@ async fn the_first_view_waits_for_the_profile_to_open() {
     );
     assert_eq!(early.server_url, a.url);
 }
+
+#[tokio::test]
+async fn the_answer_size_limit_is_a_profile_setting() {
+    // A connector that answers every request with a 2 MiB body.
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut buf = [0u8; 8192];
+                let _ = stream.read(&mut buf).await;
+                let filler = "x".repeat(2 * 1024 * 1024);
+                let body = format!(r#"{{"jwtToken":"t","name":"{filler}"}}"#);
+                let head = format!(
+                    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+                    body.len()
+                );
+                let _ = stream.write_all(head.as_bytes()).await;
+                let _ = stream.write_all(body.as_bytes()).await;
+            });
+        }
+    });
+    let f = Fixture::new(&url).await;
+    let id = f.wb.view().await.profile.id;
+    let edit = |mib| ProfileEdit {
+        max_body_mib: Some(mib),
+        ..ProfileEdit::default()
+    };
+    let e = f.wb.profile_update(&id, edit(0)).await.unwrap_err();
+    assert!(e.message.contains("1 to 1024 MiB"), "{}", e.message);
+    f.wb.profile_update(&id, edit(1)).await.unwrap();
+    let e = f.sign_in("key", false).await.unwrap_err();
+    assert!(
+        e.message.contains("1 MiB"),
+        "the error names the limit: {}",
+        e.message
+    );
+    // Raised, the same answer is read.
+    f.wb.profile_update(&id, edit(3)).await.unwrap();
+    f.sign_in("key", false).await.unwrap();
+}

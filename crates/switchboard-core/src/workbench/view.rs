@@ -304,6 +304,8 @@ pub struct ProfileEdit {
     pub hostname: Option<String>,
     #[ts(optional)]
     pub agent_number: Option<String>,
+    #[ts(optional)]
+    pub max_body_mib: Option<u32>,
 }
 
 /// One exchange in the history, with the connector lints it raised and a redacted curl command.

@@ -30,4 +30,8 @@ formats: Array<string>,
  * The agent's own number: the other end of a simulated call (`from` of an outbound call,
  * `to` of an inbound one).
  */
-agentNumber: string, };
+agentNumber: string, 
+/**
+ * The largest connector answer read, in MiB; a larger one is refused with its size.
+ */
+maxBodyMib: number, };

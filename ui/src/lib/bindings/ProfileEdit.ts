@@ -7,4 +7,4 @@ export type ProfileEdit = { name?: string, colour?: string, region?: string, for
 /**
  * `""` clears the environment choice.
  */
-hostname?: string, agentNumber?: string, };
+hostname?: string, agentNumber?: string, maxBodyMib?: number, };
