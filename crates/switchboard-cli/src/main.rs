@@ -57,6 +57,10 @@ async fn open(common: &Common) -> Result<Bench, UserError> {
     let service = keychain.service().to_owned();
     let wb = Bench::new(profiles, keychain, SystemClock, None, &service);
     let view = wb.open_manifest(&common.manifest).await?;
+    // Problems that do not stop the manifest from being used (a timeout that cannot be meant).
+    for warning in &view.manifest_warnings {
+        eprintln!("warning: {warning}");
+    }
     if let Some(wanted) = &common.platform {
         if &view.platform.name != wanted {
             wb.select_platform(wanted).await?;

@@ -346,9 +346,17 @@ pub fn timeout_problem(t: f64) -> Option<String> {
             "requestConfig.timeout is {t}; it must be a positive number of seconds."
         ))
     } else if t > MAX_REQUEST_TIMEOUT_S {
+        // Only suggest milliseconds-by-mistake when the value read as milliseconds is plausible.
+        let hint = if t / 1000.0 <= MAX_REQUEST_TIMEOUT_S {
+            format!(
+                " It is in seconds, not milliseconds: did you mean {}?",
+                (t / 1000.0).round().max(1.0)
+            )
+        } else {
+            " It is in seconds; use a value of at most 3600.".to_owned()
+        };
         Some(format!(
-            "requestConfig.timeout is {t} seconds (over an hour). It is in seconds, not milliseconds: did you mean {}?",
-            (t / 1000.0).round().max(1.0)
+            "requestConfig.timeout is {t} seconds (over an hour).{hint}"
         ))
     } else {
         None
@@ -797,7 +805,7 @@ mod tests {
         assert_eq!(secs(json!(3600)), (Duration::from_secs(3600), None));
         for (bad, says) in [
             (json!(30000), "did you mean 30?"),
-            (json!(1e20), "over an hour"),
+            (json!(1e20), "use a value of at most 3600"),
             (json!(f64::MAX), "over an hour"),
             (json!(-1), "must be a positive number"),
             (json!(0), "must be a positive number"),
