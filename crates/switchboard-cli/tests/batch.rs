@@ -2,20 +2,22 @@
 //! (`--latency`, `--error-rate`, `--rate-limit`): exit codes, per-number JSON lines, errors by
 //! kind and the thresholds. Needs a Secret Service for the sign-in (`scripts/with-keyring.sh`).
 
-use std::io::{BufRead, BufReader, Write};
+mod support;
+
+use std::io::Write;
 use std::path::PathBuf;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output, Stdio};
+
+use support::{StandaloneSandbox, BIN};
 
 use serde_json::Value;
 
-const BIN: &str = env!("CARGO_BIN_EXE_switchboard");
 const KEY: &str = "k3y-Sw1tchb0ard-batch-test";
 const ADA: &str = "+14155550100";
 
 /// `switchboard sandbox --port 0 <flags>` in the background, signed in to; stopped when dropped.
 struct Target {
-    child: Child,
-    url: String,
+    sandbox: StandaloneSandbox,
     service: String,
     dir: tempfile::TempDir,
 }
@@ -26,25 +28,8 @@ impl Target {
             std::env::var("DBUS_SESSION_BUS_ADDRESS").is_ok(),
             "these tests need a Secret Service: run them through `make test` or scripts/with-keyring.sh"
         );
-        let mut child = Command::new(BIN)
-            .args(["sandbox", "--port", "0", "--api-key", KEY])
-            .args(flags)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("sandbox starts");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let url = line
-            .split_whitespace()
-            .find(|w| w.starts_with("http://127.0.0.1:"))
-            .unwrap_or_else(|| panic!("the sandbox prints its URL, got {line:?}"))
-            .to_owned();
         let t = Self {
-            child,
-            url,
+            sandbox: StandaloneSandbox::start(KEY, flags),
             service: format!("switchboard-batch-test-{name}-{}", std::process::id()),
             dir: tempfile::tempdir().unwrap(),
         };
@@ -55,7 +40,7 @@ impl Target {
 
     fn run(&self, args: &[&str], stdin: Option<&str>) -> Output {
         let mut child = Command::new(BIN)
-            .args(["--server", &self.url])
+            .args(["--server", &self.sandbox.url])
             .args(args)
             .env("SWITCHBOARD_KEYCHAIN_SERVICE", &self.service)
             .env_remove("SWITCHBOARD_API_KEY")
@@ -95,8 +80,6 @@ impl Drop for Target {
             .args(["forget-all"])
             .env("SWITCHBOARD_KEYCHAIN_SERVICE", &self.service)
             .output();
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 

@@ -1,11 +1,12 @@
 //! The built `switchboard` binary, end to end: a standalone sandbox it starts itself, the real
 //! Secret Service of the test session (`scripts/with-keyring.sh`), and its output and exit codes.
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 
-const BIN: &str = env!("CARGO_BIN_EXE_switchboard");
+mod support;
+
+use support::{StandaloneSandbox, BIN};
 const KEY: &str = "k3y-Sw1tchb0ard-cli-test";
 
 fn shared() -> PathBuf {
@@ -26,40 +27,6 @@ fn text(o: &Output) -> (String, String) {
         String::from_utf8_lossy(&o.stdout).into_owned(),
         String::from_utf8_lossy(&o.stderr).into_owned(),
     )
-}
-
-/// `switchboard sandbox --port 0` in the background; stopped when dropped.
-struct StandaloneSandbox {
-    child: Child,
-    url: String,
-}
-
-impl StandaloneSandbox {
-    fn start() -> Self {
-        let mut child = Command::new(BIN)
-            .args(["sandbox", "--port", "0", "--api-key", KEY])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("sandbox starts");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let url = line
-            .split_whitespace()
-            .find(|w| w.starts_with("http://127.0.0.1:"))
-            .unwrap_or_else(|| panic!("the sandbox prints its URL, got {line:?}"))
-            .to_owned();
-        Self { child, url }
-    }
-}
-
-impl Drop for StandaloneSandbox {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 fn require_secret_service() {
@@ -176,7 +143,7 @@ fn secrets_in(dir: &Path) -> Vec<String> {
 #[test]
 fn login_find_create_log_through_the_standalone_sandbox() {
     require_secret_service();
-    let sb = StandaloneSandbox::start();
+    let sb = StandaloneSandbox::start(KEY, &[]);
     let svc = service("flow");
     let home = tempfile::tempdir().unwrap();
     let server = sb.url.as_str();
@@ -313,7 +280,7 @@ fn login_find_create_log_through_the_standalone_sandbox() {
 #[test]
 fn a_wrong_key_is_refused_and_nothing_is_stored() {
     require_secret_service();
-    let sb = StandaloneSandbox::start();
+    let sb = StandaloneSandbox::start(KEY, &[]);
     let svc = service("wrongkey");
     let o = run(
         &["--server", &sb.url, "login", "--api-key", "not-the-key"],
@@ -461,7 +428,8 @@ fn concurrent_sign_ins_are_all_indexed_and_forget_all_leaves_nothing() {
     require_secret_service();
     const N: usize = 8;
     // One server each, so every sign-in writes its own session entry and updates the index.
-    let servers: Vec<StandaloneSandbox> = (0..N).map(|_| StandaloneSandbox::start()).collect();
+    let servers: Vec<StandaloneSandbox> =
+        (0..N).map(|_| StandaloneSandbox::start(KEY, &[])).collect();
     let svc = service("concurrent");
     let children: Vec<Child> = servers
         .iter()
