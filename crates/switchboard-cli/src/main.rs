@@ -268,7 +268,7 @@ pub struct PhoneArgs {
 
 impl PhoneArgs {
     fn parse(&self) -> Result<phone::ParsedNumber, UserError> {
-        phone::validate_formats(&self.formats)?;
+        phone::clean_formats(&self.formats)?;
         Ok(phone::parse_input(&self.phone, self.region.as_deref())?)
     }
 
@@ -557,7 +557,7 @@ async fn batch(common: &Common, args: BatchArgs) -> Result<(), UserError> {
     use switchboard_core::batch::{BatchOptions, Mode};
     use tokio::io::{AsyncBufRead, BufReader};
 
-    phone::validate_formats(&args.formats)?;
+    phone::clean_formats(&args.formats)?; // fail before opening anything
     let unreadable = |e: std::io::Error| {
         UserError::new(
             ErrorCode::InvalidInput,

@@ -336,13 +336,7 @@ where
     R: AsyncBufRead + Unpin + Send + 'static,
     F: FnMut(&NumberResult),
 {
-    let formats: Vec<String> = options
-        .formats
-        .iter()
-        .map(|f| f.trim().to_owned())
-        .filter(|f| !f.is_empty())
-        .collect();
-    phone::validate_formats(&formats)?;
+    let formats = phone::clean_formats(&options.formats)?;
     let concurrency = options.mode.concurrency();
     let lookup = Arc::new(Lookup {
         client,

@@ -145,6 +145,17 @@ fn describe(input: &str, number: &phonenumber::PhoneNumber) -> ParsedNumber {
     }
 }
 
+/// A user's overriding formats as the client uses them: trimmed, blanks dropped, then checked.
+pub fn clean_formats(formats: &[String]) -> Result<Vec<String>, PhoneError> {
+    let cleaned: Vec<String> = formats
+        .iter()
+        .map(|f| f.trim().to_owned())
+        .filter(|f| !f.is_empty())
+        .collect();
+    validate_formats(&cleaned)?;
+    Ok(cleaned)
+}
+
 /// Checks a user's overriding formats against App Connect's rules.
 pub fn validate_formats(formats: &[String]) -> Result<(), PhoneError> {
     if formats.len() > MAX_FORMATS {
@@ -280,5 +291,21 @@ mod tests {
             overriding_format_param(&["(***) ***-****".into(), " ".into(), "+1 ***".into()]),
             "(***) ***-****,+1 ***"
         );
+    }
+
+    #[test]
+    fn formats_are_trimmed_blanks_dropped_then_checked() {
+        let f = |v: &[&str]| clean_formats(&v.iter().map(|s| s.to_string()).collect::<Vec<_>>());
+        assert_eq!(
+            f(&[" (***) ***-**** ", "", "  "]).unwrap(),
+            ["(***) ***-****"]
+        );
+        // Four written, one blank: three count, as the client keeps at most three.
+        assert!(f(&["a", "b", "", "c"]).is_ok());
+        assert!(matches!(
+            f(&["a", "b", "c", "d"]),
+            Err(PhoneError::TooManyFormats { count: 4 })
+        ));
+        assert!(matches!(f(&["a,b"]), Err(PhoneError::CommaInFormat { .. })));
     }
 }

@@ -129,13 +129,7 @@ impl Profile {
         {
             return Err(ProfileError::BadRegion(self.region));
         }
-        self.formats = self
-            .formats
-            .iter()
-            .map(|f| f.trim().to_owned())
-            .filter(|f| !f.is_empty())
-            .collect();
-        phone::validate_formats(&self.formats)
+        self.formats = phone::clean_formats(&self.formats)
             .map_err(|e| ProfileError::BadFormat(e.to_string()))?;
         let agent = self.agent_number.trim();
         self.agent_number = if agent.is_empty() {

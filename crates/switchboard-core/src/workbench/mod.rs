@@ -176,13 +176,7 @@ fn busy() -> UserError {
 
 /// The phone number and formats as the client sends them.
 pub fn phone_view(input: &PhoneInput) -> Result<PhoneView> {
-    let formats: Vec<String> = input
-        .formats
-        .iter()
-        .map(|f| f.trim().to_owned())
-        .filter(|f| !f.is_empty())
-        .collect();
-    phone::validate_formats(&formats)?;
+    let formats = phone::clean_formats(&input.formats)?;
     let number = phone::parse_input(&input.input, input.region.as_deref())?;
     Ok(PhoneView {
         expansions: phone::expand(&number, &formats),
