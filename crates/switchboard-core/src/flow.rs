@@ -665,9 +665,9 @@ impl PlaceholderFlow {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_http::{answer_json, read_request};
     use serde_json::json;
     use std::sync::{Arc, Mutex};
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
     /// A loopback server that answers `GET /contact`, `POST /contact` and `POST /callLog` with the
     /// given bodies and remembers every request body it received.
@@ -684,47 +684,18 @@ mod tests {
             while let Ok((mut stream, _)) = listener.accept().await {
                 let bodies = bodies.clone();
                 tokio::spawn(async move {
-                    let (mut buf, mut chunk) = (Vec::new(), [0u8; 4096]);
-                    let (head_end, length) = loop {
-                        let n = stream.read(&mut chunk).await.unwrap_or(0);
-                        if n == 0 {
-                            return;
-                        }
-                        buf.extend_from_slice(&chunk[..n]);
-                        if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-                            let head = String::from_utf8_lossy(&buf[..i]).to_lowercase();
-                            let length = head
-                                .lines()
-                                .find_map(|l| l.strip_prefix("content-length:"))
-                                .and_then(|v| v.trim().parse::<usize>().ok())
-                                .unwrap_or(0);
-                            break (i + 4, length);
-                        }
+                    let Some(request) = read_request(&mut stream).await else {
+                        return;
                     };
-                    while buf.len() < head_end + length {
-                        let n = stream.read(&mut chunk).await.unwrap_or(0);
-                        if n == 0 {
-                            break;
-                        }
-                        buf.extend_from_slice(&chunk[..n]);
-                    }
-                    let head = String::from_utf8_lossy(&buf[..head_end]).to_string();
-                    bodies
-                        .lock()
-                        .unwrap()
-                        .push(String::from_utf8_lossy(&buf[head_end..]).to_string());
-                    let answer = if head.starts_with("GET /contact") {
+                    let answer = if request.head.starts_with("GET /contact") {
                         find
-                    } else if head.starts_with("POST /contact") {
+                    } else if request.head.starts_with("POST /contact") {
                         create
                     } else {
                         log
                     };
-                    let response = format!(
-                        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{answer}",
-                        answer.len()
-                    );
-                    let _ = stream.write_all(response.as_bytes()).await;
+                    bodies.lock().unwrap().push(request.body);
+                    answer_json(&mut stream, answer).await;
                 });
             }
         });

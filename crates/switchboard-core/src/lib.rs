@@ -21,5 +21,8 @@ pub mod store;
 pub mod wire;
 pub mod workbench;
 
+#[cfg(test)]
+mod test_http;
+
 pub use error::{ErrorCode, UserError};
 pub use sensitive::Sensitive;

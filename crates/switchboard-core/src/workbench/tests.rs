@@ -3,11 +3,11 @@
 
 use std::sync::{Arc, Mutex};
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 
 use super::*;
 use crate::keychain::MemoryStore;
+use crate::test_http::{answer_json, read_request};
 
 /// A request as the server received it.
 #[derive(Debug, Clone)]
@@ -35,41 +35,16 @@ impl Recorder {
             while let Ok((mut stream, _)) = listener.accept().await {
                 let log = log.clone();
                 tokio::spawn(async move {
-                    let mut buf = Vec::new();
-                    let mut chunk = [0u8; 4096];
-                    let (head_end, length) = loop {
-                        let n = stream.read(&mut chunk).await.unwrap_or(0);
-                        if n == 0 {
-                            return;
-                        }
-                        buf.extend_from_slice(&chunk[..n]);
-                        if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-                            let head = String::from_utf8_lossy(&buf[..i]).to_lowercase();
-                            let length = head
-                                .lines()
-                                .find_map(|l| l.strip_prefix("content-length:"))
-                                .and_then(|v| v.trim().parse::<usize>().ok())
-                                .unwrap_or(0);
-                            break (i + 4, length);
-                        }
+                    let Some(request) = read_request(&mut stream).await else {
+                        return;
                     };
-                    while buf.len() < head_end + length {
-                        let n = stream.read(&mut chunk).await.unwrap_or(0);
-                        if n == 0 {
-                            break;
-                        }
-                        buf.extend_from_slice(&chunk[..n]);
-                    }
-                    let head = String::from_utf8_lossy(&buf[..head_end]).to_string();
-                    let mut first = head.lines().next().unwrap_or("").split(' ');
-                    let method = first.next().unwrap_or("").to_owned();
-                    let target = first.next().unwrap_or("").to_owned();
-                    let body = String::from_utf8_lossy(&buf[head_end..]).to_string();
+                    let (method, target) =
+                        (request.method().to_owned(), request.target().to_owned());
                     let path = target.split('?').next().unwrap_or("").to_owned();
                     log.lock().unwrap().push(Seen {
                         method: method.clone(),
                         target,
-                        body,
+                        body: request.body,
                     });
                     let answer = match (method.as_str(), path.as_str()) {
                         ("POST", "/apiKeyLogin") | ("GET", "/oauth-callback") => format!(
@@ -80,11 +55,7 @@ impl Recorder {
                         ),
                         _ => r#"{"successful":true}"#.to_owned(),
                     };
-                    let response = format!(
-                        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{answer}",
-                        answer.len()
-                    );
-                    let _ = stream.write_all(response.as_bytes()).await;
+                    answer_json(&mut stream, &answer).await;
                 });
             }
         });
@@ -594,16 +565,13 @@ async fn the_answer_size_limit_is_a_profile_setting() {
     tokio::spawn(async move {
         while let Ok((mut stream, _)) = listener.accept().await {
             tokio::spawn(async move {
-                let mut buf = [0u8; 8192];
-                let _ = stream.read(&mut buf).await;
+                let _ = read_request(&mut stream).await;
                 let filler = "x".repeat(2 * 1024 * 1024);
-                let body = format!(r#"{{"jwtToken":"t","name":"{filler}"}}"#);
-                let head = format!(
-                    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
-                    body.len()
-                );
-                let _ = stream.write_all(head.as_bytes()).await;
-                let _ = stream.write_all(body.as_bytes()).await;
+                answer_json(
+                    &mut stream,
+                    &format!(r#"{{"jwtToken":"t","name":"{filler}"}}"#),
+                )
+                .await;
             });
         }
     });
