@@ -4,7 +4,7 @@
 SHELL := /bin/bash
 UI_SOURCES := $(shell find ui/src -type f) ui/index.html ui/vite.config.ts ui/package-lock.json
 
-.PHONY: run test setup build ui lint fmt bindings dev e2e clean
+.PHONY: run test setup build ui lint fmt bindings dev e2e clean install bundle test-bundle screenshots
 
 ## Open the desktop app on the bundled sandbox connector.
 run: build
@@ -55,6 +55,29 @@ dev: setup
 e2e: build
 	tests/e2e/run.sh
 
+## Put the `switchboard` command on PATH: a release build installed into ~/.cargo/bin (which rustup
+## puts on PATH), from the committed Cargo.lock. `cargo uninstall switchboard-cli` removes it.
+install:
+	cargo install --path crates/switchboard-cli --locked
+
+## A .deb and an .rpm (the app, its desktop entry, icons and AppStream file, and the CLI) from a
+## release build, in target/release/bundle/{deb,rpm}/. Honours CARGO_TARGET_DIR.
+bundle: ui
+	scripts/bundle.sh
+
+## The .deb installs, starts, serves its sandbox to the installed CLI and is removed cleanly, on this
+## machine (dpkg: needs root; CI runs it after `make test`). Bundles the debug build in seconds.
+test-bundle: build
+	PROFILE=debug scripts/bundle.sh
+	scripts/test-bundle.sh
+
+## Refresh the README's pictures: the end-to-end screenshot test writes target/screenshots/ (as it
+## does on every `make test`), then they are copied to docs/screenshots/ for committing.
+screenshots: build
+	tests/e2e/run.sh screenshots.test.mjs
+	mkdir -p docs/screenshots
+	cp target/screenshots/*.png docs/screenshots/
+
 clean:
 	cargo clean
-	rm -rf ui/dist ui/node_modules tests/e2e/node_modules
+	rm -rf ui/dist ui/node_modules tests/e2e/node_modules packaging/node_modules

@@ -7,18 +7,28 @@ use switchboard_core::UserError;
 use tauri::{AppHandle, Emitter, State};
 use tauri_plugin_opener::OpenerExt;
 
+use crate::ops::Ops;
 use crate::Bench;
 
 type Result<T> = std::result::Result<T, UserError>;
 
 #[tauri::command]
-pub async fn sign_in(wb: State<'_, Bench>, input: SignIn) -> Result<SignInView> {
-    wb.sign_in(input).await
+pub async fn sign_in(
+    wb: State<'_, Bench>,
+    ops: State<'_, Ops>,
+    input: SignIn,
+    op: Option<String>,
+) -> Result<SignInView> {
+    ops.run(op, wb.sign_in(input)).await
 }
 
 #[tauri::command]
-pub async fn sign_out(wb: State<'_, Bench>) -> Result<AppView> {
-    wb.sign_out().await
+pub async fn sign_out(
+    wb: State<'_, Bench>,
+    ops: State<'_, Ops>,
+    op: Option<String>,
+) -> Result<AppView> {
+    ops.run(op, wb.sign_out()).await
 }
 
 #[tauri::command]
@@ -67,8 +77,13 @@ pub async fn oauth_start(
 
 /// Finishes an OAuth sign-in with the address the browser ended on, pasted by the person.
 #[tauri::command]
-pub async fn oauth_paste(wb: State<'_, Bench>, url: String) -> Result<SignInView> {
-    wb.oauth_paste(url).await
+pub async fn oauth_paste(
+    wb: State<'_, Bench>,
+    ops: State<'_, Ops>,
+    url: String,
+    op: Option<String>,
+) -> Result<SignInView> {
+    ops.run(op, wb.oauth_paste(url)).await
 }
 
 #[tauri::command]

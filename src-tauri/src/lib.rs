@@ -2,17 +2,26 @@
 //! the web view, one page per area. Every rule lives in the workbench; a command calls it and
 //! returns its view. The shell starts the bundled sandbox connector on 127.0.0.1 and an ephemeral
 //! port, so the app opens ready to use. No command returns a secret to the web view.
+//!
+//! Start-up (issue 14): `setup` runs on the GTK main thread after the window exists, and WebKit
+//! cannot draw until it returns, so it only does what takes microseconds (logging, the profiles
+//! file, binding the sandbox's port, an engine whose HTTP and TLS set-up wait for first use). The
+//! keychain, the sandbox and opening the profile run on the async runtime; the engine stays
+//! locked until the profile is open, so the window's first commands wait for it while the page
+//! already shows its shell.
 
 mod account;
 mod flow;
 mod inspector;
 mod lookup;
 mod manifest;
+mod ops;
 mod profiles;
+mod runs;
 mod watch;
 
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use switchboard_core::keychain::{Keychain, SecretStore};
 use switchboard_core::profile::Profiles;
@@ -25,8 +34,8 @@ use tracing_subscriber::util::SubscriberInitExt;
 /// The engine as the app runs it: secrets in the OS keychain, the system clock.
 pub type Bench = Workbench<Keychain, SystemClock>;
 
-/// The in-app sandbox; it lives as long as the app.
-struct SandboxHolder(#[allow(dead_code)] Option<Arc<Sandbox>>);
+/// The in-app sandbox, once it serves; it lives as long as the app.
+struct SandboxHolder(#[allow(dead_code)] Arc<OnceLock<Sandbox>>);
 
 fn filter() -> tracing_subscriber::EnvFilter {
     tracing_subscriber::EnvFilter::try_from_env("SWITCHBOARD_LOG").unwrap_or_else(|_| {
@@ -39,6 +48,9 @@ fn filter() -> tracing_subscriber::EnvFilter {
 fn init_logging(log_dir: Option<&Path>) -> Option<tracing_appender::non_blocking::WorkerGuard> {
     let stderr = tracing_subscriber::fmt::layer().with_writer(std::io::stderr);
     let file = log_dir.and_then(|dir| {
+        // The appender prunes old files before it creates the folder, so on a first start it
+        // printed "Error reading the log directory/files"; the folder is made first.
+        std::fs::create_dir_all(dir).ok()?;
         tracing_appender::rolling::Builder::new()
             .rotation(tracing_appender::rolling::Rotation::DAILY)
             .filename_prefix("switchboard")
@@ -71,10 +83,10 @@ fn init_logging(log_dir: Option<&Path>) -> Option<tracing_appender::non_blocking
     }
 }
 
-/// The in-app sandbox. SWITCHBOARD_SANDBOX_QUIRKS=wrong-create-id,hidden-messages makes it a
-/// broken connector, to show what the lints catch; SWITCHBOARD_SANDBOX_API_KEY replaces the
-/// default key `demo`.
-fn start_sandbox(keychain: &Keychain) -> Option<Sandbox> {
+/// The in-app sandbox's settings. SWITCHBOARD_SANDBOX_QUIRKS=wrong-create-id,hidden-messages makes
+/// it a broken connector, to show what the lints catch; SWITCHBOARD_SANDBOX_API_KEY replaces the
+/// default key `demo`. Reads the keychain: call it off the main thread.
+fn sandbox_config(keychain: &Keychain) -> SandboxConfig {
     let mut config = SandboxConfig {
         jwt_secret: sandbox_signing_key(keychain),
         ..SandboxConfig::default()
@@ -98,12 +110,55 @@ fn start_sandbox(keychain: &Keychain) -> Option<Sandbox> {
     {
         config.api_key = key;
     }
-    match tauri::async_runtime::block_on(Sandbox::start(([127, 0, 0, 1], 0).into(), config)) {
-        Ok(s) => Some(s),
+    config
+}
+
+/// Serves the in-app sandbox on the socket bound at start-up, once its signing key has been read
+/// from the keychain (on a blocking thread). Requests made meanwhile wait in the socket's backlog.
+async fn serve_sandbox(
+    listener: std::net::TcpListener,
+    keychain: Keychain,
+    cell: Arc<OnceLock<Sandbox>>,
+) {
+    let config = match tauri::async_runtime::spawn_blocking(move || sandbox_config(&keychain)).await
+    {
+        Ok(config) => config,
         Err(e) => {
-            tracing::error!("the bundled sandbox could not start: {e}");
-            None
+            tracing::error!("the bundled sandbox could not read its settings: {e}");
+            return;
         }
+    };
+    match Sandbox::start_on(listener, config) {
+        Ok(sandbox) => {
+            let _ = cell.set(sandbox);
+        }
+        Err(e) => tracing::error!("the bundled sandbox could not start: {e}"),
+    }
+}
+
+/// Records a start-up moment the web view reports (`paint`: its first frame; `ready`: the first
+/// view painted with the manifest preview), as milliseconds since the Unix epoch. With
+/// SWITCHBOARD_STARTUP_MARKS=FILE each is appended to FILE as `name epoch_ms`, for
+/// scripts/bench-startup.sh; otherwise it is only logged (debug).
+#[tauri::command]
+fn startup_mark(name: String, epoch_ms: f64) {
+    tracing::debug!(%name, epoch_ms, "start-up mark");
+    let Some(path) = std::env::var_os("SWITCHBOARD_STARTUP_MARKS") else {
+        return;
+    };
+    let name: String = name
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
+        .take(32)
+        .collect();
+    let line = format!("{name} {epoch_ms:.0}\n");
+    let written = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)
+        .and_then(|mut f| std::io::Write::write_all(&mut f, line.as_bytes()));
+    if let Err(e) = written {
+        tracing::warn!("could not record the start-up mark: {e}");
     }
 }
 
@@ -127,10 +182,33 @@ fn sandbox_signing_key(keychain: &Keychain) -> Option<Vec<u8>> {
         .map(|()| key.into_bytes())
 }
 
+/// WebKitGTK's compositing on a machine with no GPU (CI, a headless `make run`, many remote
+/// desktops) runs through Mesa's software GL and compiles shaders for seconds after start: about
+/// 6 s of CPU and 100 MiB more memory, and the first paint comes later. Drawing without
+/// compositing costs a fraction of that and looks the same for this app (no 3D, no video). So
+/// when the person has not chosen (WEBKIT_DISABLE_COMPOSITING_MODE unset; `0` keeps compositing,
+/// `1` turns it off) and there is no GPU render node (`/dev/dri/renderD*`), compositing is turned
+/// off; a machine with a GPU is left as it was. Measured in docs/PERFORMANCE.md, "Start-up".
+/// Call it first thing in `main`, before any thread starts.
+pub fn choose_rendering() {
+    if cfg!(target_os = "linux") && std::env::var_os("WEBKIT_DISABLE_COMPOSITING_MODE").is_none() {
+        let has_gpu = std::fs::read_dir("/dev/dri").is_ok_and(|entries| {
+            entries
+                .flatten()
+                .any(|e| e.file_name().to_string_lossy().starts_with("renderD"))
+        });
+        if !has_gpu {
+            std::env::set_var("WEBKIT_DISABLE_COMPOSITING_MODE", "1");
+        }
+    }
+}
+
 pub fn run() {
     let result = tauri::Builder::default()
         .plugin(tauri_plugin_dialog::init())
         .plugin(tauri_plugin_opener::init())
+        .manage(ops::Ops::default())
+        .manage(runs::Runs::default())
         .setup(|app| {
             use tauri::Manager;
             let paths = app.path();
@@ -143,30 +221,48 @@ pub fn run() {
                 tracing::warn!("{p}");
             }
             let keychain = Keychain::from_env();
-            let sandbox = start_sandbox(&keychain).map(Arc::new);
-            let link = sandbox.as_ref().map(|sb| {
-                let counted = sb.clone();
+            // The sandbox's port is bound now (it listens at once, so its URL is known), and
+            // served once its signing key is out of the keychain, off this thread.
+            let listener = std::net::TcpListener::bind(("127.0.0.1", 0))
+                .and_then(|l| Ok((l.local_addr()?, l)))
+                .map_err(|e| tracing::error!("the bundled sandbox could not start: {e}"))
+                .ok();
+            let sandbox = Arc::new(OnceLock::<Sandbox>::new());
+            let link = listener.as_ref().map(|(addr, _)| {
+                let counted = sandbox.clone();
                 SandboxLink {
-                    url: sb.url(),
-                    contact_count: Arc::new(move || counted.contact_count()),
+                    url: format!("http://{addr}"),
+                    contact_count: Arc::new(move || {
+                        counted.get().map_or(0, Sandbox::contact_count)
+                    }),
                 }
             });
             let service = keychain.service().to_owned();
-            let wb = Bench::new(profiles, keychain, SystemClock, link, &service);
-            app.manage(SandboxHolder(sandbox));
+            let wb = Bench::new(profiles, keychain.clone(), SystemClock, link, &service);
+            app.manage(SandboxHolder(sandbox.clone()));
             app.manage(wb.clone());
             let history = paths.app_data_dir().ok().map(|d| d.join("history.json"));
             // The workbench is locked from here until the profile is open (a manifest URL may be
             // fetched), so the window's first commands wait for it rather than see the default.
             let opening = wb.start(history);
+            let started = std::time::Instant::now();
             tauri::async_runtime::spawn(async move {
-                let (_, history_problem) = opening.await;
+                let serving = async move {
+                    if let Some((_, listener)) = listener {
+                        serve_sandbox(listener, keychain, sandbox).await;
+                    }
+                };
+                let ((_, history_problem), ()) = tokio::join!(opening, serving);
                 for p in history_problem
                     .into_iter()
                     .chain(problem.map(|p| p.to_string()))
                 {
                     tracing::warn!("{p}");
                 }
+                tracing::debug!(
+                    ms = started.elapsed().as_millis(),
+                    "profile open, sandbox serving"
+                );
             });
             watch::manifest_file(app.handle().clone());
             Ok(())
@@ -193,14 +289,22 @@ pub fn run() {
             profiles::export_report,
             lookup::parse_phone,
             lookup::find_contact,
+            lookup::search_contacts,
             lookup::auto_preview,
             flow::flow_start,
-            flow::flow_create,
-            flow::flow_log,
+            flow::flow_save,
             flow::flow_verify,
             flow::flow_auto,
             inspector::history,
             inspector::clear_history,
+            inspector::resend,
+            lookup::sandbox_numbers,
+            ops::cancel,
+            runs::run_scenario,
+            runs::run_numbers,
+            runs::cancel_run,
+            runs::export_run,
+            startup_mark,
         ])
         .run(tauri::generate_context!());
     if let Err(e) = result {

@@ -1,10 +1,13 @@
 //! Phone numbers and findContact.
 
 use switchboard_core::workbench::phone_view;
-use switchboard_core::workbench::view::{AutoPreview, LookupView, PhoneInput, PhoneView};
+use switchboard_core::workbench::view::{
+    AutoPreview, LookupView, PhoneInput, PhoneView, SandboxNumber, SearchView,
+};
 use switchboard_core::UserError;
 use tauri::State;
 
+use crate::ops::Ops;
 use crate::Bench;
 
 type Result<T> = std::result::Result<T, UserError>;
@@ -15,8 +18,31 @@ pub async fn parse_phone(phone: PhoneInput) -> Result<PhoneView> {
 }
 
 #[tauri::command]
-pub async fn find_contact(wb: State<'_, Bench>, phone: PhoneInput) -> Result<LookupView> {
-    wb.find_contact(&phone).await
+pub async fn find_contact(
+    wb: State<'_, Bench>,
+    ops: State<'_, Ops>,
+    phone: PhoneInput,
+    op: Option<String>,
+) -> Result<LookupView> {
+    ops.run(op, wb.find_contact(&phone)).await
+}
+
+/// The client's "Search contacts" row: a name search on the connector.
+#[tauri::command]
+pub async fn search_contacts(
+    wb: State<'_, Bench>,
+    ops: State<'_, Ops>,
+    name: String,
+    op: Option<String>,
+) -> Result<SearchView> {
+    ops.run(op, wb.search_contacts(&name)).await
+}
+
+/// The in-app sandbox's numbers worth trying (shared, format-only, extension, unknown), from its
+/// own data.
+#[tauri::command]
+pub async fn sandbox_numbers() -> Vec<SandboxNumber> {
+    switchboard_sandbox::interesting_numbers()
 }
 
 /// The name the automatic variant would send for this number and caller.

@@ -1,3 +1,4 @@
 fn main() {
+    switchboard_desktop::choose_rendering();
     switchboard_desktop::run()
 }

@@ -6,6 +6,7 @@ use switchboard_core::workbench::view::AppView;
 use switchboard_core::UserError;
 use tauri::State;
 
+use crate::ops::Ops;
 use crate::Bench;
 
 type Result<T> = std::result::Result<T, UserError>;
@@ -17,8 +18,14 @@ pub async fn app_view(wb: State<'_, Bench>) -> Result<AppView> {
 
 /// Opens a manifest from a file path, an http(s) URL, or `bundled:sandbox`, in the active profile.
 #[tauri::command]
-pub async fn open_manifest(wb: State<'_, Bench>, source: String) -> Result<AppView> {
-    wb.open_manifest(&source).await
+pub async fn open_manifest(
+    wb: State<'_, Bench>,
+    ops: State<'_, Ops>,
+    source: String,
+    op: Option<String>,
+) -> Result<AppView> {
+    ops.run_droppable(op, "opening the manifest", wb.open_manifest(&source))
+        .await
 }
 
 #[tauri::command]

@@ -2,6 +2,7 @@
 
 use std::path::PathBuf;
 
+use switchboard_core::report::ReportFormat;
 use switchboard_core::workbench::view::{AppView, ProfileEdit};
 use switchboard_core::{ErrorCode, UserError};
 use tauri::{AppHandle, Manager, State};
@@ -59,22 +60,29 @@ fn reports_dir(app: &AppHandle) -> Result<PathBuf> {
         })
 }
 
-/// Writes a Markdown report of what was checked and returns its path: a new file in the reports
-/// folder, or, with `choose`, where the person picks in the system's save dialog (opened here, so
-/// the web view can never name a path to write). `None` when the dialog was cancelled.
+/// Writes a report of what was checked (Markdown, or one self-contained HTML page) and returns its
+/// path: a new file in the reports folder, or, with `choose`, where the person picks in the
+/// system's save dialog (opened here, so the web view can never name a path to write). `None` when
+/// the dialog was cancelled.
 #[tauri::command]
 pub async fn export_report(
     app: AppHandle,
     wb: State<'_, Bench>,
     choose: bool,
+    format: Option<ReportFormat>,
 ) -> Result<Option<String>> {
+    let format = format.unwrap_or_default();
     let dir = reports_dir(&app)?;
-    let name = wb.report().await.1;
+    let name = wb.report(format).await.1;
     let target = if choose {
         let (tx, rx) = tokio::sync::oneshot::channel();
+        let filter = match format {
+            ReportFormat::Markdown => "Markdown report",
+            ReportFormat::Html => "HTML report",
+        };
         app.dialog()
             .file()
-            .add_filter("Markdown report", &["md"])
+            .add_filter(filter, &[format.extension()])
             .set_directory(&dir)
             .set_file_name(&name)
             .save_file(move |picked| {
@@ -94,5 +102,10 @@ pub async fn export_report(
     } else {
         dir.join(name)
     };
-    Ok(Some(wb.write_report(&target).await?.display().to_string()))
+    Ok(Some(
+        wb.write_report(&target, format)
+            .await?
+            .display()
+            .to_string(),
+    ))
 }

@@ -57,8 +57,10 @@ const ODD_CREATE_ROWS = {
 const WRONG_KEY_NAME = "Wrong Key Contact";
 // A call-log note that makes createCallLog answer with no returnMessage.
 const SILENT_NOTE = "no message";
-// What createContact received, in order, for the suite to check (GET /_test/received).
+// What createContact and createCallLog received, in order, for the suite to check
+// (GET /_test/received).
 const received = [];
+const receivedLogs = [];
 
 module.exports = {
   getAuthType: () => "apiKey",
@@ -90,8 +92,13 @@ module.exports = {
     return { successful: true, matchedContactInfo: matched };
   },
 
-  async createContact({ phoneNumber, newContactName, newContactType }) {
-    received.push({ phoneNumber, newContactName, newContactType: newContactType === undefined ? "<absent>" : newContactType });
+  async createContact({ phoneNumber, newContactName, newContactType, additionalSubmission }) {
+    received.push({
+      phoneNumber,
+      newContactName,
+      newContactType: newContactType === undefined ? "<absent>" : newContactType,
+      additionalSubmission: additionalSubmission === undefined ? "<absent>" : additionalSubmission,
+    });
     const name = (newContactName || "").trim();
     if (!name) return { contactInfo: null, returnMessage: message("warning", "A contact name is required.", 5000) };
     if (seed.reservedNames.includes(name.toLowerCase())) {
@@ -113,6 +120,11 @@ module.exports = {
   },
 
   async createCallLog({ contactInfo, callLog, note, additionalSubmission }) {
+    receivedLogs.push({
+      contactInfo: contactInfo === undefined ? "<absent>" : contactInfo,
+      subject: callLog.customSubject === undefined ? "<absent>" : callLog.customSubject,
+      additionalSubmission: additionalSubmission === undefined ? "<absent>" : additionalSubmission,
+    });
     const silent = note === SILENT_NOTE;
     if (!crm.contacts.some((c) => c.id === String(contactInfo.id))) {
       if (silent) return { logId: null };
@@ -144,6 +156,7 @@ module.exports = {
   contactCount: () => crm.contacts.length,
   // Test hook: what createContact received (GET /_test/received).
   receivedCreates: () => received,
+  receivedLogs: () => receivedLogs,
 };
 
 // The same CRM behind OAuth, for the callback path: tokens come from the fake authorization server.

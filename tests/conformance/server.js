@@ -44,7 +44,7 @@ async function main() {
 
   const app = createCoreApp();
   app.get("/_test/contactCount", (_req, res) => res.json({ count: connector.contactCount() }));
-  app.get("/_test/received", (_req, res) => res.json({ creates: connector.receivedCreates() }));
+  app.get("/_test/received", (_req, res) => res.json({ creates: connector.receivedCreates(), logs: connector.receivedLogs() }));
   app.get("/_test/manifest.json", (_req, res) => res.json({ ...manifest, serverUrl: `http://127.0.0.1:${server.address().port}` }));
 
   const server = app.listen(Number(process.env.PORT || 0), "127.0.0.1", () => {

@@ -76,6 +76,11 @@ test("the manual placeholder flow creates, logs and verifies", async () => {
   await (await byTestId(browser, "flow-lookup")).click();
   await waitStep("lookup");
   await waitText("flow-contact-list-warning", "No contact found. Enter a name");
+  // Focus moved to the next thing to fill in: the new contact's name.
+  await browser.waitUntil(
+    async () => (await browser.execute(() => document.activeElement?.getAttribute("data-testid"))) === "new-contact-name",
+    { timeout: 5000, timeoutMsg: "focus moves to the new contact's name after the lookup" },
+  );
   // The connector's returnMessage as a toast, with its details expandable.
   const toastEl = await browser.$('[data-testid="toast"][data-kind="warning"]');
   await toastEl.waitForExist({ timeout: 5000, timeoutMsg: "the 'Contact not found' warning is shown" });
@@ -88,15 +93,21 @@ test("the manual placeholder flow creates, logs and verifies", async () => {
   const typeSelect = await byTestId(browser, "new-contact-type");
   assert.equal(await typeSelect.getValue(), "", "the type starts blank, as the client's form does (it would send \"\")");
   await typeSelect.selectByAttribute("value", "lead");
+  // The title the client writes once the name is typed (lower-case "call").
+  const title = await byTestId(browser, "log-subject");
+  await title.waitUntil(async () => (await title.getAttribute("placeholder")) === "Inbound call from Jane Placeholder", {
+    timeout: 5000,
+    timeoutMsg: "the activity title follows the typed name",
+  });
   await screenshot(browser, "create-form");
-  await (await byTestId(browser, "flow-create")).click();
-  await waitStep("create");
-  await waitText("log-contact", "Jane Placeholder");
-  assert.match(await text("log-contact"), /Against Jane Placeholder lead - 1001/, "the new contact has the chosen type and an id");
-  await screenshot(browser, "created");
-
-  await (await byTestId(browser, "flow-log")).click();
+  // The client's one Save: the contact is created, then the call is logged against it.
+  await (await byTestId(browser, "flow-save")).click();
   await waitStep("log");
+  assert.equal(await (await byTestId(browser, "step-create")).getAttribute("data-status"), "done");
+  const records = await browser.$$('[data-testid="step-record"]');
+  assert.match(await records[1].getText(), /Created "Jane Placeholder" with id "1001"/);
+  assert.match(await records[2].getText(), /Logged call sb-\w+ against 1001/);
+  assert.equal(await browser.execute(() => document.activeElement?.getAttribute("data-testid")), "flow-verify", "focus moves to Verify");
   await screenshot(browser, "logged");
 
   await (await byTestId(browser, "flow-verify")).click();
@@ -161,11 +172,21 @@ test("the automatic variant names, creates, logs and verifies as the client does
   assert.match(await text("verify-log"), /^✓ GET \/callLog reports session/);
   await screenshot(browser, "automatic");
 
-  // With the rule "Do nothing", an unknown call is only looked up.
-  await (await byTestId(browser, "auto-handling")).selectByAttribute("value", "skip");
+  // With App Connect's default rule "Skip logging", an unknown call is only looked up, and the
+  // client warns that it was not logged.
+  await (await byTestId(browser, "auto-handling")).selectByAttribute("value", "skipLogging");
   await (await byTestId(browser, "auto-phone")).setValue("(202) 555-0166");
   await (await byTestId(browser, "auto-run")).click();
-  await waitText("auto-skipped", "the call stays unlogged");
+  await waitText("auto-skipped", "set to skip logging: nothing is sent");
+  await browser.waitUntil(
+    async () => {
+      for (const t of await browser.$$('[data-testid="toast"][data-kind="warning"]')) {
+        if (/Call not logged\. There is no matched contact\./.test(await t.getText())) return true;
+      }
+      return false;
+    },
+    { timeout: 5000, timeoutMsg: "the client's 'Call not logged' warning is shown" },
+  );
   assert.equal(await (await byTestId(browser, "step-create")).getAttribute("data-status"), "todo");
 });
 

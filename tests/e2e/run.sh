@@ -17,6 +17,10 @@ export XDG_CONFIG_HOME="$e2e_home/config" XDG_CACHE_HOME="$e2e_home/cache" XDG_S
 export SWITCHBOARD_E2E_DOCUMENTS="$e2e_home/Documents"
 # A distinctive API key, so the secret scan can look for it; the in-app sandbox accepts only it.
 export SWITCHBOARD_SANDBOX_API_KEY="sbk-e2e-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')"
+# With no GPU the app turns WebKit's compositing off (src-tauri `choose_rendering`); WebKitWebDriver's
+# screenshot of an idle page then waits for a frame that never comes (~2 min, then fails). The
+# window tests keep compositing on; `make test-bundle` starts the installed app with the default.
+export WEBKIT_DISABLE_COMPOSITING_MODE="${WEBKIT_DISABLE_COMPOSITING_MODE:-0}"
 # WebKit keeps per-app state under XDG_DATA_HOME; with-keyring.sh gives each run a fresh one.
 xvfb-run -a -s "-screen 0 1280x800x24" "$root/scripts/with-keyring.sh" \
   env SWITCHBOARD_KEYCHAIN_SERVICE="switchboard-e2e-$$" npm test -- "$@"

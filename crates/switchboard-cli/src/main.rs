@@ -12,7 +12,10 @@ macro_rules! out {
     }};
 }
 
+mod flow_cmd;
+mod login_cmd;
 mod print;
+mod test_cmd;
 
 /// Stdout could not be written: a closed pipe is a normal end, anything else is reported.
 pub(crate) fn stdout_failed(e: &std::io::Error) -> ! {
@@ -34,7 +37,7 @@ use switchboard_core::phone;
 use switchboard_core::profile::{Profile, Profiles};
 use switchboard_core::wire::{ContactInfo, Direction};
 use switchboard_core::workbench::view::{CallInput, PhoneInput};
-use switchboard_core::workbench::{SignIn, SystemClock, Workbench};
+use switchboard_core::workbench::{SystemClock, Workbench};
 use switchboard_core::{ErrorCode, UserError};
 use switchboard_sandbox::{
     Faults, Latency, Quirks, RateLimit, Sandbox, SandboxConfig, DEFAULT_API_KEY,
@@ -73,7 +76,8 @@ async fn open(common: &Common) -> Result<Bench, UserError> {
 #[command(
     name = "switchboard",
     version,
-    about = "A workbench for App Connect CRM connectors: manifests, phone formats, findContact and the placeholder-contact flow."
+    about = "A workbench for App Connect CRM connectors: manifests, phone formats, findContact and the placeholder-contact flow.",
+    after_help = "Reproduces App Connect extension 1.6.6 (automatic placeholder rule from 1.7.0-beta); docs/COMPATIBILITY.md lists each rule."
 )]
 struct Cli {
     #[command(flatten)]
@@ -131,18 +135,9 @@ enum Command {
     },
     /// Normalize a phone number to E.164 and expand overriding formats.
     Formats(PhoneArgs),
-    /// Sign in with an API key; the session token goes to the OS keychain.
-    Login {
-        /// The API key (or set SWITCHBOARD_API_KEY, which keeps it out of the process list).
-        #[arg(long, env = "SWITCHBOARD_API_KEY", hide_env_values = true)]
-        api_key: String,
-        /// Another field of the manifest's login page, as CONST=VALUE.
-        #[arg(long = "field", value_name = "CONST=VALUE")]
-        fields: Vec<String>,
-        /// CRM hostname, for manifests whose environment is dynamic or selectable.
-        #[arg(long)]
-        hostname: Option<String>,
-    },
+    /// Sign in: with --api-key, or for an OAuth manifest through the browser (loopback redirect on
+    /// --port, or --paste); the session token goes to the OS keychain, shared with the app.
+    Login(login_cmd::LoginArgs),
     /// Sign out: POST /unAuthorize, then forget the stored session.
     Logout,
     /// Forget everything: delete every secret Switchboard stored in the OS keychain (the CLI's
@@ -156,6 +151,16 @@ enum Command {
     /// 0 otherwise. Progress shows on a terminal; --json prints one JSON object per number, then
     /// {"summary": ...}.
     Batch(BatchArgs),
+    /// Run scenario files (docs/SCENARIOS.md): every step's expectations against the connector,
+    /// with progress on a terminal and a summary; exits 0 only when every expectation holds.
+    Test(test_cmd::TestArgs),
+    /// The manual placeholder flow as App Connect runs it: look the number up, then the log form's
+    /// one Save (POST /contact, then POST /callLog for the new contact), then verify (SPEC §8).
+    /// Exits 1 when a step fails or the verification does not hold.
+    Flow(flow_cmd::FlowArgs),
+    /// Verify a logged call (SPEC §8): a new lookup returns the contact, and GET /callLog reports
+    /// the session as logged.
+    Verify(flow_cmd::VerifyArgs),
     /// createContact: create a placeholder contact for a number.
     Create {
         #[command(flatten)]
@@ -167,16 +172,19 @@ enum Command {
         #[arg(long = "type")]
         contact_type: Option<String>,
     },
-    /// createCallLog: log a simulated call against a contact.
+    /// createCallLog: log a simulated call against a contact the lookup returns, as the client
+    /// does (the number is looked up first; the contact's name, type and id come from that answer).
     Log {
         #[command(flatten)]
         phone: PhoneArgs,
-        /// The contact id to log against.
+        /// The contact id to log against: one the lookup returns.
         #[arg(long)]
         contact: String,
-        /// The contact's name, for the activity title (default: looked up).
+        /// Send this contactName instead of the looked-up contact's name.
         #[arg(long)]
         contact_name: Option<String>,
+        /// Send this contactType instead of the looked-up contact's type (a `value` of the
+        /// manifest's contactTypes).
         #[arg(long = "type")]
         contact_type: Option<String>,
         /// Call session id (default: a new one).
@@ -233,8 +241,9 @@ pub struct BatchArgs {
     /// An overriding format sent with every lookup, such as "(***) ***-****" (up to three).
     #[arg(long = "format", short = 'f')]
     formats: Vec<String>,
-    /// Default region for numbers written without a country code (e.g. US).
-    #[arg(long)]
+    /// Default region for numbers written without a country code (default: the app's, US; ""
+    /// for none).
+    #[arg(long, env = "SWITCHBOARD_REGION")]
     region: Option<String>,
     /// Fail (exit 1) when the 95th-percentile lookup time is above MS milliseconds.
     #[arg(long, value_name = "MS")]
@@ -261,21 +270,34 @@ pub struct PhoneArgs {
     /// An overriding format such as "(***) ***-****" (up to three).
     #[arg(long = "format", short = 'f')]
     formats: Vec<String>,
-    /// Default region for numbers typed without a country code (e.g. US).
-    #[arg(long)]
+    /// Default region for numbers typed without a country code (default: the app's, US; "" for
+    /// none).
+    #[arg(long, env = "SWITCHBOARD_REGION")]
     region: Option<String>,
+}
+
+/// The default region as the app applies it: the one given, else a new profile's (core's
+/// `Profile::default()`, the region the app starts with); blank means none.
+fn region(given: Option<&str>) -> Option<String> {
+    match given {
+        Some(r) => Some(r.trim().to_owned()).filter(|r| !r.is_empty()),
+        None => Some(Profile::default().region).filter(|r| !r.is_empty()),
+    }
 }
 
 impl PhoneArgs {
     fn parse(&self) -> Result<phone::ParsedNumber, UserError> {
         phone::clean_formats(&self.formats)?;
-        Ok(phone::parse_input(&self.phone, self.region.as_deref())?)
+        Ok(phone::parse_input(
+            &self.phone,
+            region(self.region.as_deref()).as_deref(),
+        )?)
     }
 
     fn input(&self) -> PhoneInput {
         PhoneInput {
             input: self.phone.clone(),
-            region: self.region.clone(),
+            region: region(self.region.as_deref()),
             formats: self.formats.clone(),
         }
     }
@@ -283,6 +305,18 @@ impl PhoneArgs {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // A command that talks to a connector needs the TLS settings (~45 ms of certificate loading,
+    // even for a plain-http server: reqwest builds them for every client); they start loading now,
+    // on another thread, while the phone number, the manifest and the keychain are read.
+    if !matches!(
+        cli.command,
+        Command::Sandbox { .. }
+            | Command::Manifest { .. }
+            | Command::Formats(_)
+            | Command::ForgetAll
+    ) {
+        switchboard_core::client::prepare_tls();
+    }
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_env_filter(
@@ -297,10 +331,28 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    let common = cli.common.clone();
+    let logging_out = matches!(cli.command, Command::Logout);
     match runtime.block_on(run(cli)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {}", e.message);
+            let e = if logging_out {
+                e
+            } else {
+                runtime.block_on(login_cmd::explain_not_signed_in(&common, e))
+            };
+            // An empty message: the command printed its own account already.
+            if !e.message.is_empty() {
+                if common.json {
+                    // Scripts read JSON on stdout, errors included: one line, so it also ends
+                    // a line-per-record stream (batch) cleanly.
+                    out!(
+                        "{}",
+                        json!({"error": {"code": e.code, "message": e.message}})
+                    );
+                }
+                eprintln!("error: {}", e.message);
+            }
             ExitCode::FAILURE
         }
     }
@@ -316,6 +368,9 @@ async fn run(cli: Cli) -> Result<(), UserError> {
             faults,
         } => sandbox(port, api_key, &quirks, faults.faults()).await,
         Command::Batch(args) => batch(&common, args).await,
+        Command::Test(args) => test_cmd::run(args, common.json).await,
+        Command::Flow(args) => flow_cmd::flow(&common, args).await,
+        Command::Verify(args) => flow_cmd::verify(&common, args).await,
         Command::Manifest {
             action: Some(ManifestAction::Check { source }),
             ..
@@ -333,12 +388,17 @@ async fn run(cli: Cli) -> Result<(), UserError> {
                     .filter(|f| f.severity == Severity::Error && f.rule != MORE_FINDINGS_RULE)
                     .count()
                     + omitted(&findings).map_or(0, |o| o.errors);
+                // With --json the findings printed above are the whole answer.
                 return Err(UserError::new(
                     ErrorCode::ManifestInvalid,
-                    format!(
-                        "{source}: {errors} error{} found.",
-                        if errors == 1 { "" } else { "s" }
-                    ),
+                    if common.json {
+                        String::new()
+                    } else {
+                        format!(
+                            "{source}: {errors} error{} found.",
+                            if errors == 1 { "" } else { "s" }
+                        )
+                    },
                 ));
             }
             Ok(())
@@ -355,48 +415,7 @@ async fn run(cli: Cli) -> Result<(), UserError> {
             print::formats(&number, &expansions, common.json);
             Ok(())
         }
-        Command::Login {
-            api_key,
-            fields,
-            hostname,
-        } => {
-            let wb = open(&common).await?;
-            let mut values = vec![("apiKey".to_owned(), api_key)];
-            for f in fields {
-                let (k, v) = f.split_once('=').ok_or_else(|| {
-                    UserError::new(
-                        ErrorCode::InvalidInput,
-                        format!(
-                            "--field takes CONST=VALUE; \"{}\" has no '='.",
-                            f.split('=').next().unwrap_or("")
-                        ),
-                    )
-                })?;
-                values.push((k.to_owned(), v.to_owned()));
-            }
-            let signed = wb
-                .sign_in(SignIn {
-                    fields: values,
-                    hostname,
-                    remember: false,
-                })
-                .await?;
-            if common.json {
-                print::json(
-                    &json!({"name": signed.user_name, "returnMessage": signed.return_message, "server": signed.server}),
-                );
-            } else {
-                let view = wb.view().await;
-                out!(
-                    "Signed in to {} ({}) as {}. The session token is in the OS keychain, for this server only.",
-                    view.platform.display_name,
-                    signed.server,
-                    signed.user_name.as_deref().unwrap_or("(no name given)")
-                );
-                print::return_message(signed.return_message.as_ref());
-            }
-            Ok(())
-        }
+        Command::Login(args) => login_cmd::login(&common, args).await,
         Command::ForgetAll => {
             let deleted = Keychain::from_env().forget_all()?;
             out!(
@@ -437,6 +456,7 @@ async fn run(cli: Cli) -> Result<(), UserError> {
                 &view.phone.number,
                 &view.phone.expansions,
                 &resp,
+                view.exchange.response_body.as_deref(),
                 &view.lints,
                 common.json,
             );
@@ -473,7 +493,7 @@ async fn run(cli: Cli) -> Result<(), UserError> {
                 Direction::Inbound
             };
             let target = ContactInfo {
-                name: Some(contact_name.unwrap_or_else(|| format!("contact {contact}"))),
+                name: contact_name,
                 id: contact,
                 kind: contact_type,
                 ..ContactInfo::default()
@@ -593,7 +613,7 @@ async fn batch(common: &Common, args: BatchArgs) -> Result<(), UserError> {
             Some(n) if !args.mirror => Mode::Concurrent(usize::from(n)),
             _ => Mode::Mirror,
         },
-        region: args.region.clone(),
+        region: region(args.region.as_deref()),
         formats: args.formats.clone(),
         ..BatchOptions::default()
     };

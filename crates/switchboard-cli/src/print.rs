@@ -120,13 +120,22 @@ pub fn found(
     number: &ParsedNumber,
     expansions: &[Expansion],
     resp: &FindContactResponse,
+    raw: Option<&str>,
     lints: &[Lint],
     as_json: bool,
 ) {
     if as_json {
-        json(
-            &json!({"successful": resp.successful, "contact": resp.contact, "returnMessage": resp.return_message, "lints": lints}),
-        );
+        // The answer as the server sent it (unknown or misspelt keys kept), plus the lints.
+        let mut answer = match raw.and_then(|r| serde_json::from_str::<Value>(r).ok()) {
+            Some(Value::Object(m)) => m,
+            _ => serde_json::Map::from_iter([
+                ("successful".to_owned(), json!(resp.successful)),
+                ("contact".to_owned(), json!(resp.contact)),
+                ("returnMessage".to_owned(), json!(resp.return_message)),
+            ]),
+        };
+        answer.insert("lints".to_owned(), json!(lints));
+        json(&Value::Object(answer));
         return;
     }
     out!("Looked up {}", number.e164);

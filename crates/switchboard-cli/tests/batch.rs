@@ -89,6 +89,11 @@ fn parse(o: &Output) -> (Vec<Value>, Value) {
     let mut summary = Value::Null;
     for line in text.lines().filter(|l| !l.trim().is_empty()) {
         let v: Value = serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}"));
+        // A failed run ends with its error as one JSON object (the same text as on stderr).
+        if v.get("error").is_some_and(Value::is_object) {
+            assert!(!o.status.success(), "an error line only ends a failed run");
+            continue;
+        }
         match v.get("summary") {
             Some(s) => summary = s.clone(),
             None => rows.push(v),

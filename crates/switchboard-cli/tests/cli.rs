@@ -69,7 +69,11 @@ fn formats_prints_e164_and_each_expansion() {
 
 #[test]
 fn a_wrong_number_fails_with_the_fix_on_stderr() {
+    // A local number is read in the app's default region (US) unless `--region ""` takes it away.
     let o = run(&["formats", "(415) 555-0100"], "unused");
+    assert!(o.status.success(), "{}", text(&o).1);
+    assert!(text(&o).0.contains("+14155550100"), "{}", text(&o).0);
+    let o = run(&["formats", "(415) 555-0100", "--region", ""], "unused");
     let (out, err) = text(&o);
     assert!(!o.status.success());
     assert!(out.is_empty());

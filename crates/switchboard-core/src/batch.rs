@@ -116,7 +116,7 @@ impl ErrorKind {
             ClientError::Unauthorized { .. } | ClientError::NotSignedIn { .. } => {
                 Self::Unauthorized
             }
-            ClientError::Invalid(_) => Self::Other,
+            ClientError::Invalid(_) | ClientError::Cancelled { .. } => Self::Other,
         }
     }
 }
@@ -278,11 +278,16 @@ struct Lookup {
 
 impl Lookup {
     async fn run(&self, line: usize, input: String, number: phone::ParsedNumber) -> NumberResult {
-        let called = self
+        // The answer is parsed once (a lean record): its JSON serves the lints and the toast,
+        // and the record's text is written only for a failure, the one record kept.
+        let (mut called, shown) = self
             .client
-            .find_contact(&number.e164, &self.overriding_format, number.is_extension)
+            .find_contact_lean(&number.e164, &self.overriding_format, number.is_extension)
             .await;
-        let lints = lint::for_exchange(&called.exchange, Some(&self.platform));
+        let lints = match &shown {
+            Some(body) => lint::for_json(&called.exchange, body, Some(&self.platform)),
+            None => lint::for_exchange(&called.exchange, Some(&self.platform)),
+        };
         let lint_errors = lints.iter().filter(|l| l.level == LintLevel::Error).count();
         let mut r = NumberResult {
             line,
@@ -298,7 +303,14 @@ impl Lookup {
             lint_warnings: lints.len() - lint_errors,
             exchange: None,
         };
-        let (toast, _) = crate::flow::lookup_toast(&called.exchange, &called.result);
+        let ok_status = called
+            .exchange
+            .status
+            .is_some_and(|s| (200..300).contains(&s));
+        let (toast, _) = match &shown {
+            Some(body) => crate::flow::lookup_toast_for(ok_status.then_some(body), &called.result),
+            None => crate::flow::lookup_toast(&called.exchange, &called.result),
+        };
         match called.result {
             Ok(resp) => {
                 let is_create =
@@ -315,6 +327,9 @@ impl Lookup {
                     } => format!("rejected: {m}"),
                     other => other.to_string(),
                 });
+                if let Some(body) = &shown {
+                    called.exchange.response_body = Some(crate::client::shown_body(body));
+                }
                 r.exchange = Some(Box::new(called.exchange));
             }
         }

@@ -4,7 +4,7 @@
 //! Every call returns its raw exchange (redacted) beside the decoded result, so the inspector can
 //! show what went over the wire even when the call failed.
 
-use std::sync::Mutex;
+use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use reqwest::Method;
@@ -152,6 +152,27 @@ pub enum ClientError {
     NotSignedIn { platform: String },
     #[error("{0}")]
     Invalid(String),
+    /// The person cancelled while the call waited (see `crate::cancel`).
+    #[error("{}", cancelled_words(.url, *.sent, *.status, *.elapsed_ms))]
+    Cancelled {
+        url: String,
+        /// False when nothing had gone out yet.
+        sent: bool,
+        /// The answer's status, when its head had arrived before the cancel.
+        status: Option<u16>,
+        elapsed_ms: u64,
+    },
+}
+
+/// What a cancel means for what the server did: the honest part is that a request already sent
+/// may still be acted on.
+fn cancelled_words(url: &str, sent: bool, status: Option<u16>, elapsed_ms: u64) -> String {
+    let after = format!("{:.1} s", elapsed_ms as f64 / 1000.0);
+    match (sent, status) {
+        (false, _) => format!("Cancelled before the request to {url} was sent; nothing reached the server."),
+        (true, None) => format!("Cancelled after {after} with no answer from {url}. The request had been sent, so the server may still act on it (a contact may still be created, a call still logged); check before trying again."),
+        (true, Some(status)) => format!("Cancelled after {after} while the answer from {url} (HTTP {status}) was arriving: the server had already handled the request; only its answer was not read."),
+    }
 }
 
 impl ClientError {
@@ -170,6 +191,7 @@ impl ClientError {
             }
             Self::NotSignedIn { .. } => ErrorCode::NotSignedIn,
             Self::Invalid(_) => ErrorCode::Internal,
+            Self::Cancelled { .. } => ErrorCode::Cancelled,
         }
     }
 
@@ -225,7 +247,7 @@ impl ClientError {
                 detail: t(detail),
             },
             Self::BadResponse { reason } => Self::BadResponse { reason: t(reason) },
-            e @ (Self::TooLarge { .. } | Self::NotSignedIn { .. }) => e,
+            e @ (Self::TooLarge { .. } | Self::NotSignedIn { .. } | Self::Cancelled { .. }) => e,
             Self::Invalid(m) => Self::Invalid(t(m)),
         }
     }
@@ -336,10 +358,20 @@ impl Secrets {
     /// values masked, anything else as text with secret values masked.
     fn body(&self, text: &str) -> String {
         match serde_json::from_str::<Value>(text) {
-            Ok(v) => serde_json::to_string_pretty(&self.value(redact::json(&v)))
-                .unwrap_or_else(|_| self.text(text)),
+            Ok(v) => self.pretty(&v, text),
             Err(_) => self.text(text),
         }
+    }
+
+    /// A parsed JSON body as the inspector shows it (`text` is the body, for when it cannot be
+    /// printed).
+    fn pretty(&self, v: &Value, text: &str) -> String {
+        serde_json::to_string_pretty(&self.json(v)).unwrap_or_else(|_| self.text(text))
+    }
+
+    /// A parsed JSON body with secret-named keys and secret values masked.
+    fn json(&self, v: &Value) -> Value {
+        self.value(redact::json(v))
     }
 
     /// Masks every shown part of a record.
@@ -377,6 +409,51 @@ pub fn describe_transport_error(e: &reqwest::Error) -> String {
     }
 }
 
+/// The TLS connector every client shares: the system's root certificates and ALPN (h2, then
+/// http/1.1), as reqwest would set them up itself. Setting it up reads and parses the system's
+/// certificate bundle twice (OpenSSL's default paths, then native-tls's probe): about 45 ms of
+/// CPU with OpenSSL 3 on a 2-core machine. reqwest did that for every client it built, plain-http
+/// ones included; here it happens once per process, on a background thread started by the first
+/// client (or by [`prepare_tls`]), and only a request waits for it.
+mod tls {
+    use std::sync::OnceLock;
+
+    static CONNECTOR: OnceLock<Result<native_tls::TlsConnector, String>> = OnceLock::new();
+
+    pub(super) fn connector() -> Result<native_tls::TlsConnector, String> {
+        CONNECTOR
+            .get_or_init(|| {
+                native_tls::TlsConnector::builder()
+                    .request_alpns(&["h2", "http/1.1"])
+                    .build()
+                    .map_err(|e| format!("the TLS settings could not be loaded: {e}"))
+            })
+            .clone()
+    }
+
+    /// Starts building the connector on its own thread (once per process). A request that comes
+    /// first waits for that build rather than starting a second one.
+    pub(super) fn warm_up() {
+        static STARTED: std::sync::Once = std::sync::Once::new();
+        STARTED.call_once(|| {
+            let spawned = std::thread::Builder::new()
+                .name("tls-setup".to_owned())
+                .spawn(|| {
+                    let _ = connector();
+                });
+            if let Err(e) = spawned {
+                tracing::debug!("TLS set-up stays on first use: {e}");
+            }
+        });
+    }
+}
+
+/// Starts loading the TLS settings on a background thread now (once per process), for a program
+/// that knows it will make a request; the first client does the same.
+pub fn prepare_tls() {
+    tls::warm_up();
+}
+
 /// How the session JWT travels: the real client puts it in the query.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum TokenStyle {
@@ -386,13 +463,16 @@ pub enum TokenStyle {
 }
 
 pub struct AppConnectClient {
-    http: reqwest::Client,
+    /// Built on the first request (see [`Self::http`]): a client that never sends costs nothing.
+    http: OnceLock<Result<reqwest::Client, String>>,
     base: Url,
     platform: String,
     timeout: Duration,
     token_style: TokenStyle,
     max_body: usize,
     jwt: Mutex<Option<Sensitive<String>>>,
+    /// Send `is-debug: true`, so a framework server adds its `_debug` trace to JSON answers.
+    debug: std::sync::atomic::AtomicBool,
 }
 
 impl std::fmt::Debug for AppConnectClient {
@@ -417,6 +497,11 @@ struct Raw {
     not_utf8: Option<String>,
     content_type: Option<String>,
     retry_after: Option<String>,
+    /// `text` parsed as JSON, once, for the record and the decoder (none: not parsed yet).
+    json: Option<Result<Value, serde_json::Error>>,
+    /// With [`Record::Lean`], the JSON answer as the record would show it (redacted, masked),
+    /// while the record's text is left unwritten.
+    shown: Option<Value>,
 }
 
 impl Raw {
@@ -428,9 +513,26 @@ impl Raw {
             not_utf8: None,
             content_type: None,
             retry_after: None,
+            json: None,
+            shown: None,
         }
     }
 }
+
+/// How an answer's body goes into its record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Record {
+    /// As the inspector shows it: JSON pretty-printed, redacted and masked.
+    Text,
+    /// For batches, whose records are dropped unless the lookup failed: a JSON answer (up to
+    /// `LEAN_MAX`) is handed over as a masked `Value` and the text is written only when the
+    /// record is kept ([`shown_body`]); any other body is recorded as text as usual.
+    Lean,
+}
+
+/// Answers larger than this are recorded as text even in [`Record::Lean`], so that what a batch
+/// lints is what the record shows (the record is cut at `MAX_RECORDED_BODY`).
+const LEAN_MAX: usize = 16 * 1024;
 
 /// Why reading a body stopped early.
 enum BodyError {
@@ -463,23 +565,18 @@ impl AppConnectClient {
             )));
         }
         let timeout = timeout.unwrap_or(DEFAULT_TIMEOUT);
-        let http = reqwest::Client::builder()
-            // A redirect is shown as the answer, never followed: following one re-sends the API
-            // key or the session token to wherever `Location` points.
-            .redirect(reqwest::redirect::Policy::none())
-            .timeout(timeout)
-            .connect_timeout(Duration::from_secs(5))
-            .user_agent(concat!("Switchboard/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| ClientError::Invalid(format!("could not set up HTTP: {e}")))?;
+        // The TLS settings take ~45 ms of certificate loading; they start now, on another thread,
+        // so the first request finds them ready or nearly.
+        tls::warm_up();
         Ok(Self {
-            http,
+            http: OnceLock::new(),
             base,
             platform: platform.to_owned(),
             timeout,
             token_style: TokenStyle::Query,
             max_body: DEFAULT_MAX_BODY,
             jwt: Mutex::new(None),
+            debug: std::sync::atomic::AtomicBool::new(false),
         })
     }
 
@@ -507,6 +604,11 @@ impl AppConnectClient {
         *self.jwt.lock().unwrap_or_else(|p| p.into_inner()) = jwt;
     }
 
+    /// Asks the server for its debug trace (`is-debug: true`) on every later request, or stops.
+    pub fn set_debug(&self, on: bool) {
+        self.debug.store(on, std::sync::atomic::Ordering::Relaxed);
+    }
+
     pub fn jwt(&self) -> Option<Sensitive<String>> {
         self.jwt.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
@@ -515,6 +617,25 @@ impl AppConnectClient {
         self.jwt().ok_or_else(|| ClientError::NotSignedIn {
             platform: self.platform.clone(),
         })
+    }
+
+    /// The HTTP client, built on first use with the process's shared TLS settings.
+    fn http(&self) -> Result<&reqwest::Client, ClientError> {
+        self.http
+            .get_or_init(|| {
+                reqwest::Client::builder()
+                    // A redirect is shown as the answer, never followed: following one re-sends
+                    // the API key or the session token to wherever `Location` points.
+                    .redirect(reqwest::redirect::Policy::none())
+                    .timeout(self.timeout)
+                    .connect_timeout(Duration::from_secs(5))
+                    .user_agent(concat!("Switchboard/", env!("CARGO_PKG_VERSION")))
+                    .tls_backend_preconfigured(tls::connector()?)
+                    .build()
+                    .map_err(|e| e.to_string())
+            })
+            .as_ref()
+            .map_err(|e| ClientError::Invalid(format!("could not set up HTTP: {e}")))
     }
 
     fn url(&self, path: &str) -> Url {
@@ -526,6 +647,7 @@ impl AppConnectClient {
 
     /// Sends one request and records it. `jwt` is added the way `token_style` says; `secrets`
     /// are the other secret values the request carries, masked wherever they would be shown.
+    #[allow(clippy::too_many_arguments)]
     async fn send(
         &self,
         method: Method,
@@ -534,6 +656,7 @@ impl AppConnectClient {
         body: Body<'_>,
         jwt: Option<&Sensitive<String>>,
         secrets: &mut Secrets,
+        record: Record,
     ) -> (
         Exchange,
         Result<Raw, ClientError>,
@@ -543,7 +666,7 @@ impl AppConnectClient {
             secrets.add(token.expose());
         }
         let (exchange, result, refreshed) = self
-            .send_unmasked(method, path, query, body, jwt, secrets)
+            .send_unmasked(method, path, query, body, jwt, secrets, record)
             .await;
         // Everything shown has been through the key-name redaction already; this masks by value
         // (the bodies were masked as they were recorded, JSON-aware; a second pass changes nothing).
@@ -552,6 +675,7 @@ impl AppConnectClient {
         (exchange, result, refreshed)
     }
 
+    #[allow(clippy::too_many_arguments)]
     async fn send_unmasked(
         &self,
         method: Method,
@@ -560,6 +684,7 @@ impl AppConnectClient {
         body: Body<'_>,
         jwt: Option<&Sensitive<String>>,
         secrets: &mut Secrets,
+        record: Record,
     ) -> (
         Exchange,
         Result<Raw, ClientError>,
@@ -580,13 +705,33 @@ impl AppConnectClient {
             url.set_query(None);
         }
         let mut request_headers = vec![("accept".to_owned(), "application/json".to_owned())];
-        let mut req = self
-            .http
+        let http = match self.http() {
+            Ok(http) => http,
+            Err(e) => {
+                let exchange = Exchange {
+                    method: method.to_string(),
+                    url: redact::url(url.as_str()),
+                    request_headers,
+                    request_body: None,
+                    status: None,
+                    response_headers: Vec::new(),
+                    response_body: None,
+                    elapsed_ms: 0,
+                    refreshed_token: false,
+                };
+                return (exchange, Err(e), None);
+            }
+        };
+        let mut req = http
             .request(method.clone(), url.clone())
             .header("accept", "application/json");
         if let (Some(token), TokenStyle::Bearer) = (jwt, self.token_style) {
             req = req.header("authorization", format!("Bearer {}", token.expose()));
             request_headers.push(("authorization".to_owned(), redact::REDACTED.to_owned()));
+        }
+        if self.debug.load(std::sync::atomic::Ordering::Relaxed) {
+            req = req.header("is-debug", "true");
+            request_headers.push(("is-debug".to_owned(), "true".to_owned()));
         }
         let request_body = match body {
             Body::None => None,
@@ -608,7 +753,22 @@ impl AppConnectClient {
             refreshed_token: false,
         };
         let started = Instant::now();
-        let sent = req.send().await;
+        let cancelled = |exchange: Exchange, sent: bool, refreshed: Option<Sensitive<String>>| {
+            let error = ClientError::Cancelled {
+                url: self.server_url().to_owned(),
+                sent,
+                status: exchange.status,
+                elapsed_ms: exchange.elapsed_ms,
+            };
+            (exchange, Err(error), refreshed)
+        };
+        if crate::cancel::current().is_some_and(|t| t.is_cancelled()) {
+            return cancelled(exchange, false, None);
+        }
+        let Some(sent) = crate::cancel::race(req.send()).await else {
+            exchange.elapsed_ms = elapsed_ms(started);
+            return cancelled(exchange, true, None);
+        };
         let mut resp = match sent {
             Err(e) => {
                 exchange.elapsed_ms = elapsed_ms(started);
@@ -652,8 +812,15 @@ impl AppConnectClient {
                 .push((name.as_str().to_owned(), shown));
         }
         exchange.refreshed_token = refreshed.is_some();
-        let read = self.read_body(&mut resp).await;
+        let read = crate::cancel::race(self.read_body(&mut resp)).await;
         exchange.elapsed_ms = elapsed_ms(started);
+        // A renewed token that arrived with the head is kept even when the body is not read.
+        let Some(read) = read else {
+            if let Some(token) = &refreshed {
+                self.set_jwt(Some(token.clone()));
+            }
+            return cancelled(exchange, true, refreshed);
+        };
         let bytes = match read {
             Ok(bytes) => bytes,
             Err((partial, e)) => {
@@ -675,17 +842,6 @@ impl AppConnectClient {
                 return (exchange, Err(err), refreshed);
             }
         };
-        exchange.response_body = Some(recorded_body(&bytes, secrets, false));
-        if (300..400).contains(&status) {
-            return (
-                exchange,
-                Err(ClientError::Redirected { status, location }),
-                refreshed,
-            );
-        }
-        if let Some(token) = &refreshed {
-            self.set_jwt(Some(token.clone()));
-        }
         let (text, not_utf8) = match String::from_utf8(bytes) {
             Ok(t) => (t, None),
             Err(e) => {
@@ -700,12 +856,37 @@ impl AppConnectClient {
                 )
             }
         };
+        // The body is parsed once: for the record and, below, for the decoder.
+        let json = serde_json::from_str::<Value>(&text);
+        let mut shown = None;
+        match &json {
+            Ok(v) if record == Record::Lean && text.len() <= LEAN_MAX => {
+                shown = Some(secrets.json(v));
+            }
+            Ok(v) => exchange.response_body = Some(cut_record(secrets.pretty(v, &text))),
+            Err(_) => exchange.response_body = Some(cut_record(secrets.text(&text))),
+        }
+        if (300..400).contains(&status) {
+            if let Some(v) = shown.take() {
+                exchange.response_body = Some(shown_body(&v));
+            }
+            return (
+                exchange,
+                Err(ClientError::Redirected { status, location }),
+                refreshed,
+            );
+        }
+        if let Some(token) = &refreshed {
+            self.set_jwt(Some(token.clone()));
+        }
         let raw = Raw {
             status,
             text,
             not_utf8,
             content_type,
             retry_after,
+            json: Some(json),
+            shown,
         };
         (exchange, Ok(raw), refreshed)
     }
@@ -780,13 +961,31 @@ impl AppConnectClient {
         query: &[(&str, String)],
         body: Body<'_>,
         authed: bool,
-        mut secrets: Secrets,
+        secrets: Secrets,
     ) -> Called<T> {
+        let (called, _) = self
+            .call_with(method, path, query, body, authed, secrets, Record::Text)
+            .await;
+        called
+    }
+
+    /// `call`, recording the body as `record` says; gives the shown JSON of a lean record.
+    #[allow(clippy::too_many_arguments)]
+    async fn call_with<T: DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &str,
+        query: &[(&str, String)],
+        body: Body<'_>,
+        authed: bool,
+        mut secrets: Secrets,
+        record: Record,
+    ) -> (Called<T>, Option<Value>) {
         let jwt = if authed {
             match self.require_jwt() {
                 Ok(t) => Some(t),
                 Err(e) => {
-                    return Called {
+                    let called = Called {
                         exchange: Exchange {
                             method: method.to_string(),
                             url: redact::url(self.url(path).as_str()),
@@ -800,22 +999,56 @@ impl AppConnectClient {
                         },
                         result: Err(e),
                         refreshed_jwt: None,
-                    }
+                    };
+                    return (called, None);
                 }
             }
         } else {
             None
         };
         let (exchange, raw, refreshed_jwt) = self
-            .send(method, path, query, body, jwt.as_ref(), &mut secrets)
+            .send(
+                method,
+                path,
+                query,
+                body,
+                jwt.as_ref(),
+                &mut secrets,
+                record,
+            )
             .await;
+        let mut shown = None;
         // Decoding quotes the body in its errors, so they are masked too.
-        let result = raw.and_then(|r| decode::<T>(r).map_err(|e| e.masked(&secrets)));
-        Called {
+        let result = raw.and_then(|mut r| {
+            shown = r.shown.take();
+            decode::<T>(r).map_err(|e| e.masked(&secrets))
+        });
+        let called = Called {
             exchange,
             result,
             refreshed_jwt,
-        }
+        };
+        (called, shown)
+    }
+
+    /// Sends a recorded request again (the inspector's Resend): `route` is a path under this
+    /// server (`contact`, `callLog`), `query` the parameters without the session token, which is
+    /// added here when `authed` (as `token_style` says), so it never passes through a front end.
+    /// The answer is read as any App Connect answer is (`successful: false` is a rejection).
+    pub async fn resend(
+        &self,
+        method: &str,
+        route: &str,
+        query: &[(String, String)],
+        body: Option<&Value>,
+        authed: bool,
+    ) -> Called<Value> {
+        let method = Method::from_bytes(method.as_bytes()).unwrap_or(Method::GET);
+        let query: Vec<(&str, String)> =
+            query.iter().map(|(k, v)| (k.as_str(), v.clone())).collect();
+        let body = body.map_or(Body::None, Body::Json);
+        self.call(method, route, &query, body, authed, Secrets::default())
+            .await
     }
 
     /// `GET /isAlive`: true when the server answers `OK`.
@@ -829,6 +1062,7 @@ impl AppConnectClient {
                 Body::None,
                 None,
                 &mut Secrets::default(),
+                Record::Text,
             )
             .await;
         let result = raw.map(|r| r.status == 200 && r.text.trim() == "OK");
@@ -1009,6 +1243,27 @@ impl AppConnectClient {
         .await
     }
 
+    /// `find_contact` for a batch, whose records are dropped unless the lookup failed: a JSON
+    /// answer comes back as the record would show it (redacted and masked, for lints and the
+    /// toast) and the record's `response_body` is left `None`; [`shown_body`] writes it when the
+    /// record is kept. Other answers are recorded as `find_contact` records them (and no JSON is
+    /// given). Saves pretty-printing and re-parsing every answer of a long batch.
+    pub async fn find_contact_lean(
+        &self,
+        phone_number: &str,
+        overriding_format: &str,
+        is_extension: bool,
+    ) -> (Called<FindContactResponse>, Option<Value>) {
+        let q = [
+            ("phoneNumber", phone_number.to_owned()),
+            ("overridingFormat", overriding_format.to_owned()),
+            ("isExtension", is_extension.to_string()),
+        ];
+        let (method, path, secrets) = (Method::GET, "contact", Secrets::default());
+        self.call_with(method, path, &q, Body::None, true, secrets, Record::Lean)
+            .await
+    }
+
     /// `GET /custom/contact/search?name=`: the client's "Search contacts" row (`useContactSearch`).
     pub async fn search_contacts(&self, name: &str) -> Called<FindContactResponse> {
         let (q, get) = ([("name", name.to_owned())], Method::GET);
@@ -1118,11 +1373,26 @@ fn recorded_body(bytes: &[u8], secrets: &Secrets, partial: bool) -> String {
         bytes
     };
     let text = String::from_utf8_lossy(bytes);
-    let mut shown = if partial {
+    let shown = if partial {
         secrets.text(&text)
     } else {
         secrets.body(&text)
     };
+    let mut shown = cut_record(shown);
+    if partial {
+        shown.push_str("\n… (incomplete: reading stopped here)");
+    }
+    shown
+}
+
+/// The record's text of a JSON answer a lean call gave back ([`AppConnectClient::find_contact_lean`]),
+/// the same text `find_contact` would have recorded.
+pub fn shown_body(shown: &Value) -> String {
+    cut_record(serde_json::to_string_pretty(shown).unwrap_or_else(|_| shown.to_string()))
+}
+
+/// Cuts a shown body to `MAX_RECORDED_BODY`.
+fn cut_record(mut shown: String) -> String {
     if shown.len() > MAX_RECORDED_BODY {
         let mut cut = MAX_RECORDED_BODY;
         while !shown.is_char_boundary(cut) {
@@ -1130,9 +1400,6 @@ fn recorded_body(bytes: &[u8], secrets: &Secrets, partial: bool) -> String {
         }
         shown.truncate(cut);
         shown.push_str("\n… (cut)");
-    }
-    if partial {
-        shown.push_str("\n… (incomplete: reading stopped here)");
     }
     shown
 }
@@ -1197,7 +1464,10 @@ fn decode<T: DeserializeOwned>(raw: Raw) -> Result<T, ClientError> {
             reason: format!("HTTP {} with a body that is not text: {why}", raw.status),
         });
     }
-    let parsed: Result<Value, _> = serde_json::from_str(&raw.text);
+    let parsed: Result<Value, _> = match raw.json {
+        Some(parsed) => parsed,
+        None => serde_json::from_str(&raw.text),
+    };
     match (raw.status, parsed) {
         (200..=299, Ok(v)) => {
             if v.get("successful") == Some(&Value::Bool(false)) {
@@ -1399,6 +1669,95 @@ mod tests {
         let e = AppConnectClient::new("localhost:6066", "x", None).unwrap_err();
         assert!(e.to_string().contains("http://localhost:6066"), "{e}");
         assert!(AppConnectClient::new("http://localhost:6066/", "x", None).is_ok());
+    }
+
+    /// A loopback server answering every request with `status` and `body`, then closing.
+    async fn answering(status: u16, body: String) -> String {
+        use tokio::io::AsyncWriteExt;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move {
+            while let Ok((mut stream, _)) = listener.accept().await {
+                let _ = crate::test_http::read_request(&mut stream).await;
+                let head = format!(
+                    "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+                    body.len()
+                );
+                let _ = stream.write_all(head.as_bytes()).await;
+                let _ = stream.write_all(body.as_bytes()).await;
+            }
+        });
+        url
+    }
+
+    #[tokio::test]
+    async fn a_lean_lookup_gives_what_a_recorded_one_shows() {
+        let token = "session-token-1234";
+        let contact = r#"{"id":"1","name":"Ada","phone":"+14155550100","additionalInfo":{"apiKey":"k-123456"}}"#;
+        let big = format!(
+            r#"{{"successful":true,"contact":[{}]}}"#,
+            vec![contact; 200].join(",")
+        );
+        let answers = [
+            (
+                200,
+                format!(r#"{{"successful":true,"contact":[{contact}],"echo":"{token}"}}"#),
+            ),
+            (
+                200,
+                r#"{"successful":true,"returnMessage":{"message":"none","messageType":"warning"}}"#
+                    .to_owned(),
+            ),
+            (
+                200,
+                r#"{"successful":false,"returnMessage":{"message":"no"}}"#.to_owned(),
+            ),
+            (200, "not json".to_owned()),
+            (500, r#"{"error":"TypeError: x is undefined"}"#.to_owned()),
+            (200, big),
+        ];
+        for (status, body) in answers {
+            let url = answering(status, body.clone()).await;
+            let client = AppConnectClient::new(&url, "sandbox", None).unwrap();
+            client.set_jwt(Some(Sensitive::new(token.to_owned())));
+            let full = client.find_contact("+14155550100", "", false).await;
+            let (mut lean, shown) = client.find_contact_lean("+14155550100", "", false).await;
+            assert_eq!(
+                shown.is_some(),
+                !body.starts_with("not") && body.len() <= LEAN_MAX,
+                "{body}"
+            );
+            let lints = match &shown {
+                Some(v) => crate::lint::for_json(&lean.exchange, v, None),
+                None => crate::lint::for_exchange(&lean.exchange, None),
+            };
+            let ok = (200..300).contains(&status);
+            let toast = match &shown {
+                Some(v) => crate::flow::lookup_toast_for(ok.then_some(v), &lean.result),
+                None => crate::flow::lookup_toast(&lean.exchange, &lean.result),
+            };
+            assert_eq!(
+                lints,
+                crate::lint::for_exchange(&full.exchange, None),
+                "{body}"
+            );
+            assert_eq!(
+                toast,
+                crate::flow::lookup_toast(&full.exchange, &full.result)
+            );
+            assert_eq!(format!("{:?}", lean.result), format!("{:?}", full.result));
+            if let Some(v) = &shown {
+                assert_eq!(lean.exchange.response_body, None);
+                lean.exchange.response_body = Some(shown_body(v));
+            }
+            lean.exchange.elapsed_ms = full.exchange.elapsed_ms;
+            assert_eq!(lean.exchange, full.exchange, "{body}");
+            let recorded = full.exchange.response_body.unwrap_or_default();
+            assert!(
+                !recorded.contains(token) && !recorded.contains("k-123456"),
+                "{recorded}"
+            );
+        }
     }
 
     /// JSON-ish text: real tokens of App Connect answers in any order, so the decoder sees near

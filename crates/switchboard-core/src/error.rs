@@ -20,6 +20,8 @@ pub enum ErrorCode {
     FlowOrder,
     InvalidInput,
     Storage,
+    /// The person cancelled the action while it waited for a server.
+    Cancelled,
     Internal,
 }
 

@@ -1,9 +1,11 @@
-//! The create-placeholder-contact flow (SPEC §6–§8, seed 002) as a small state machine:
-//! lookup → (no real match) → create with name + type → log a call against the new id →
-//! re-lookup and `GET /callLog` to verify. The automatic variant runs the same steps unprompted.
+//! The create-placeholder-contact flow (SPEC §6–§8, seed 002) as a small state machine, following
+//! App Connect extension 1.6.6: lookup → (no real match) → the log form's one Save (create with
+//! name + type, then log the call against the new id) → re-lookup and `GET /callLog` to verify.
+//! The automatic variant (1.7.0-beta) decides by itself after the lookup: create and log, log
+//! against a match, or skip.
 //!
-//! Each step records its exchange, so a person sees every request. A failed step leaves the state
-//! where it was (a failed create logs nothing) and says why.
+//! Each step records its exchange, so a person sees every request, and the toast the client would
+//! show. A failed step leaves the state where it was (a failed create logs nothing) and says why.
 
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -11,7 +13,8 @@ use ts_rs::TS;
 
 use crate::client::{AppConnectClient, ClientError, Exchange};
 use crate::error::{ErrorCode, UserError};
-use crate::lint::{self, Lint};
+use crate::lint::{self, Lint, LintLevel};
+use crate::manifest::Platform;
 use crate::phone::ParsedNumber;
 use crate::wire::{
     CallLogRequest, CallLogResponse, ContactInfo, CreateContactRequest, Direction,
@@ -29,6 +32,8 @@ pub enum Step {
     Create,
     Log,
     Verify,
+    /// What the client decides on its own (the automatic variant): skip, wait, or crash.
+    Decide,
 }
 
 /// One step as it happened.
@@ -70,7 +75,16 @@ pub fn lookup_toast(
     exchange: &Exchange,
     result: &Result<FindContactResponse, ClientError>,
 ) -> Toast {
-    if json_body(exchange).is_some_and(|b| b.is_object() && b.get("contact").is_none()) {
+    lookup_toast_for(json_body(exchange).as_ref(), result)
+}
+
+/// `lookup_toast` with the answer's JSON at hand, as the record shows it (none when the status is
+/// not 2xx or the body is not JSON): batches parse each answer once.
+pub fn lookup_toast_for(
+    body: Option<&Value>,
+    result: &Result<FindContactResponse, ClientError>,
+) -> Toast {
+    if body.is_some_and(|b| b.is_object() && b.get("contact").is_none()) {
         return (
             Some(ReturnMessage::no_contact_found()),
             Some(MessageSource::Client),
@@ -82,21 +96,144 @@ pub fn lookup_toast(
     })
 }
 
-/// The toast the client shows after `POST /callLog` (extension 1.6.6): the server's message, else
-/// "Call log added" when successful and "Failed to save call log" when not.
-pub fn call_log_toast(result: &Result<CallLogResponse, ClientError>) -> Toast {
+/// The toast the client shows after `POST /callLog` (extension 1.6.6): for a 2xx answer, the
+/// server's message, else "Call log added" when `successful` and "Failed to save call log" when not
+/// (an answer it cannot read counts as not successful); an error status goes to the catch-all.
+pub fn call_log_toast(exchange: &Exchange, result: &Result<CallLogResponse, ClientError>) -> Toast {
+    if !exchange.status.is_some_and(|s| (200..300).contains(&s)) {
+        return failure_toast(exchange, result.as_ref().err());
+    }
     let (server, default) = match result {
         Ok(r) => (r.return_message.clone(), ReturnMessage::call_log_added()),
-        Err(e @ ClientError::Rejected { .. }) => (
+        Err(e) => (
             e.return_message().cloned(),
             ReturnMessage::call_log_failed(),
         ),
-        Err(_) => return (None, None),
     };
     match server {
         Some(m) => (Some(m), Some(MessageSource::Server)),
         None => (Some(default), Some(MessageSource::Client)),
     }
+}
+
+/// The toast extension 1.6.6's catch-all shows when a request throws (an HTTP error status, a
+/// timeout, or code failing on the answer): a timeout → "Timeout"; an error status other than 404
+/// with a body that is not JSON → that text (warning, 5 s); anything else only reaches the console.
+pub fn failure_toast(exchange: &Exchange, error: Option<&ClientError>) -> Toast {
+    if matches!(error, Some(ClientError::Timeout { .. })) {
+        return (
+            Some(ReturnMessage::new("warning", "Timeout", 5000)),
+            Some(MessageSource::Client),
+        );
+    }
+    let Some(status) = exchange.status else {
+        return (None, None);
+    };
+    if (200..300).contains(&status) || status == 404 {
+        return (None, None);
+    }
+    let body = exchange.response_body.as_deref().unwrap_or("");
+    let text = match serde_json::from_str::<Value>(body) {
+        Ok(Value::String(s)) => s,
+        Ok(_) => return (None, None),
+        Err(_) => body.to_owned(),
+    };
+    if text.is_empty() {
+        return (None, None);
+    }
+    (
+        Some(ReturnMessage::new("warning", text, 5000)),
+        Some(MessageSource::Server),
+    )
+}
+
+/// A create answer the client goes on with: a 2xx JSON object whose `contact` is not null. The
+/// client reads neither `successful` nor the status beyond axios's 2xx check (extension 1.6.6).
+struct Created {
+    contact: ContactInfo,
+    /// The id exactly as the connector sent it (`Null` when it sent none).
+    id: Value,
+    return_message: Option<ReturnMessage>,
+}
+
+fn read_created(exchange: &Exchange) -> Option<Created> {
+    let body = json_body(exchange)?;
+    let contact = body.get("contact").filter(|c| !c.is_null())?;
+    let id = contact.get("id").cloned().unwrap_or(Value::Null);
+    Some(Created {
+        contact: serde_json::from_value(contact.clone()).unwrap_or_default(),
+        id,
+        return_message: body
+            .get("returnMessage")
+            .and_then(|m| serde_json::from_value(m.clone()).ok()),
+    })
+}
+
+/// The id of `contact` as the lookup answer sent it (a number stays a number).
+fn raw_id(lookup: Option<&Exchange>, contact: &ContactInfo) -> Value {
+    let listed = lookup
+        .and_then(json_body)
+        .and_then(|b| b.get("contact").cloned())
+        .map(|c| match c {
+            Value::Array(items) => items,
+            other => vec![other],
+        })
+        .unwrap_or_default();
+    listed
+        .into_iter()
+        .filter_map(|c| c.get("id").cloned())
+        .find(|id| match id {
+            Value::String(s) => *s == contact.id,
+            Value::Number(n) => n.to_string() == contact.id,
+            _ => false,
+        })
+        .unwrap_or_else(|| Value::String(contact.id.clone()))
+}
+
+/// JavaScript truthiness of a form value.
+pub fn truthy(v: &Value) -> bool {
+    match v {
+        Value::Null => false,
+        Value::Bool(b) => *b,
+        Value::Number(n) => n.as_f64().is_some_and(|f| f != 0.0),
+        Value::String(s) => !s.is_empty(),
+        Value::Array(_) | Value::Object(_) => true,
+    }
+}
+
+/// The `additionalSubmission` of the manual Save (extension 1.6.6): every call-log field, then
+/// every new-contact field, whose form value is truthy and not `"none"`.
+pub fn form_submission(platform: &Platform, values: &Map<String, Value>) -> Map<String, Value> {
+    let pages = platform.page.as_ref();
+    let fields = pages
+        .and_then(|p| p.call_log.as_ref())
+        .and_then(|f| f.additional_fields.as_deref())
+        .unwrap_or_default()
+        .iter()
+        .chain(
+            pages
+                .and_then(|p| p.new_contact.as_ref())
+                .and_then(|f| f.additional_fields.as_deref())
+                .unwrap_or_default(),
+        );
+    let mut out = Map::new();
+    for f in fields {
+        if let Some(v) = values.get(&f.key) {
+            if truthy(v) && v.as_str() != Some("none") {
+                out.insert(f.key.clone(), v.clone());
+            }
+        }
+    }
+    out
+}
+
+/// The warning 1.7.0-beta shows when it does not log a call automatically.
+fn not_logged_toast(description: &str) -> ReturnMessage {
+    ReturnMessage::new(
+        "warning",
+        format!("Call not logged. {description}. Please log it manually on call history page"),
+        5000,
+    )
 }
 
 /// A create answer the client fails on silently: JSON with no `contact`, or `contact: null`.
@@ -145,6 +282,11 @@ pub enum FlowState {
         contact_found: bool,
         log_matched: bool,
     },
+    /// The automatic variant decided not to log (or failed before sending): why.
+    NotLogged {
+        contacts: Vec<ContactInfo>,
+        reason: String,
+    },
 }
 
 impl FlowState {
@@ -156,6 +298,7 @@ impl FlowState {
             Self::Created { .. } => "created",
             Self::Logged { .. } => "logged",
             Self::Verified { .. } => "verified",
+            Self::NotLogged { .. } => "not logged",
         }
     }
 }
@@ -170,6 +313,9 @@ pub enum FlowError {
     },
     #[error("Enter a name for the new contact.")]
     EmptyName,
+    /// No row with id `createNewContact`: the client's Save never creates a contact.
+    #[error("The lookup answer has no create row (id \"createNewContact\"), so App Connect offers no way to create a contact for this number. Add the create row to the connector's findContact answer.")]
+    NoCreateRow,
     #[error("\"{0}\" is not one of the manifest's contact types.")]
     UnknownContactType(String),
     /// The create answer had no contact: the real client does nothing visible.
@@ -187,7 +333,7 @@ impl From<FlowError> for UserError {
     fn from(e: FlowError) -> Self {
         match e {
             FlowError::Client(c) => c.into(),
-            FlowError::EmptyName | FlowError::UnknownContactType(_) => {
+            FlowError::EmptyName | FlowError::UnknownContactType(_) | FlowError::NoCreateRow => {
                 UserError::new(ErrorCode::FlowOrder, e.to_string())
             }
             FlowError::OutOfOrder { .. } => UserError::new(ErrorCode::FlowOrder, e.to_string()),
@@ -233,7 +379,38 @@ pub fn auto_placeholder_name(prefix: &str, caller_name: Option<&str>, e164: &str
     format!("{prefix}{caller} {e164}")
 }
 
-/// Settings of the automatic variant (SPEC §7).
+/// What 1.7.0-beta does with a call from an unknown number when it logs automatically.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, serde::Deserialize, TS)]
+#[ts(export)]
+#[serde(rename_all = "camelCase")]
+pub enum UnknownContact {
+    /// The client's own default: show "Call not logged…" and log nothing.
+    SkipLogging,
+    /// Create a placeholder contact and log against it (what this variant demonstrates, so it is
+    /// Switchboard's default).
+    #[default]
+    CreatePlaceholder,
+}
+
+/// What 1.7.0-beta does when several contacts match a call it logs automatically.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, serde::Deserialize, TS)]
+#[ts(export)]
+#[serde(rename_all = "camelCase")]
+pub enum MultipleContacts {
+    /// The client's default: show "Call not logged…" and log nothing.
+    #[default]
+    SkipLogging,
+    /// The first row by name, in the client's sort (create rows included).
+    FirstAlphabetical,
+    /// The row with the latest `mostRecentActivityDate`, in the client's sort.
+    MostRecentActivity,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// Settings of the automatic variant (SPEC §7; extension 1.7.0-beta).
 #[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize, TS)]
 #[ts(export)]
 #[serde(rename_all = "camelCase")]
@@ -241,6 +418,16 @@ pub struct AutoSettings {
     pub prefix: String,
     /// `None` until an admin sets it; sent as `null`.
     pub contact_type: Option<String>,
+    /// Auto-logging on (the automatic path needs it).
+    #[serde(default = "yes")]
+    pub auto_log: bool,
+    /// Call pop on: the client opens the log form instead of logging by itself.
+    #[serde(default)]
+    pub call_pop: bool,
+    #[serde(default)]
+    pub unknown_contact: UnknownContact,
+    #[serde(default)]
+    pub multiple_contacts: MultipleContacts,
 }
 
 impl Default for AutoSettings {
@@ -248,6 +435,10 @@ impl Default for AutoSettings {
         Self {
             prefix: DEFAULT_PLACEHOLDER_PREFIX.to_owned(),
             contact_type: None,
+            auto_log: true,
+            call_pop: false,
+            unknown_contact: UnknownContact::default(),
+            multiple_contacts: MultipleContacts::default(),
         }
     }
 }
@@ -257,10 +448,20 @@ impl Default for AutoSettings {
 #[serde(rename_all = "camelCase")]
 pub struct PlaceholderFlow {
     pub number: ParsedNumber,
+    /// The formats as `GET /contact` sends them (comma-joined).
     pub overriding_format: String,
+    /// The same formats as `POST /callLog` sends them (a list).
+    pub formats: Vec<String>,
     pub state: FlowState,
+    /// The `contactType` the call log is sent with (`None`: left out, as the client does).
     pub contact_type: Option<String>,
+    /// The `contactName` the call log is sent with.
+    pub contact_name: Option<String>,
     pub steps: Vec<StepRecord>,
+    /// The `contactId` the call log is sent with, in the JSON type the connector gave it.
+    #[serde(skip)]
+    #[ts(skip)]
+    contact_id: Value,
 }
 
 fn out_of_order(action: &'static str, state: &FlowState, hint: &'static str) -> FlowError {
@@ -271,15 +472,156 @@ fn out_of_order(action: &'static str, state: &FlowState, hint: &'static str) -> 
     }
 }
 
+/// `Array.prototype.sort` as V8 runs it on short arrays (under 64 items: one run, then binary
+/// insertion), with the comparator's `NaN` read as 0, so an inconsistent comparator (rows without
+/// a date) picks what the client picks. A comparator error is the client's `TypeError`.
+fn js_sort<T: Clone, E>(
+    items: &[T],
+    compare: impl Fn(&T, &T) -> Result<f64, E>,
+) -> Result<Vec<T>, E> {
+    let mut a = items.to_vec();
+    let n = a.len();
+    if n < 2 {
+        return Ok(a);
+    }
+    let cmp = |x: &T, y: &T| -> Result<f64, E> {
+        let v = compare(x, y)?;
+        Ok(if v.is_nan() { 0.0 } else { v })
+    };
+    if n >= 64 {
+        // Longer lists merge runs; the result is the stable sort of a consistent comparator.
+        let mut err = None;
+        a.sort_by(|x, y| match cmp(x, y) {
+            Ok(v) => v.partial_cmp(&0.0).unwrap_or(std::cmp::Ordering::Equal),
+            Err(e) => {
+                err.get_or_insert(e);
+                std::cmp::Ordering::Equal
+            }
+        });
+        return err.map_or(Ok(a), Err);
+    }
+    // Count the first run; a strictly descending one is reversed.
+    let mut run = 2;
+    let descending = cmp(&a[1], &a[0])? < 0.0;
+    while run < n {
+        let order = cmp(&a[run], &a[run - 1])?;
+        if (descending && order >= 0.0) || (!descending && order < 0.0) {
+            break;
+        }
+        run += 1;
+    }
+    if descending {
+        a[..run].reverse();
+    }
+    for start in run..n {
+        let pivot = a[start].clone();
+        let (mut left, mut right) = (0, start);
+        while left < right {
+            let mid = left + (right - left) / 2;
+            if cmp(&pivot, &a[mid])? < 0.0 {
+                right = mid;
+            } else {
+                left = mid + 1;
+            }
+        }
+        a[left..=start].rotate_right(1);
+    }
+    Ok(a)
+}
+
+/// `String.prototype.localeCompare` in the root collation, as far as names need: spaces and
+/// punctuation before digits before letters, letters by alphabet ignoring case, then lower case
+/// before upper case. (ICU goes further with accents and scripts; names seldom need it.)
+fn locale_compare(a: &str, b: &str) -> f64 {
+    fn primary(c: char) -> (u8, char) {
+        let class = if c.is_whitespace() {
+            0
+        } else if c.is_ascii_digit() {
+            2
+        } else if c.is_alphabetic() {
+            3
+        } else {
+            1
+        };
+        (class, c.to_lowercase().next().unwrap_or(c))
+    }
+    let pa: Vec<_> = a.chars().map(primary).collect();
+    let pb: Vec<_> = b.chars().map(primary).collect();
+    let order = pa.cmp(&pb).then_with(|| {
+        // Tertiary: at the first case difference, lower case first.
+        a.chars()
+            .zip(b.chars())
+            .find(|(x, y)| x != y)
+            .map(|(x, y)| y.is_lowercase().cmp(&x.is_lowercase()))
+            .unwrap_or(std::cmp::Ordering::Equal)
+    });
+    match order {
+        std::cmp::Ordering::Less => -1.0,
+        std::cmp::Ordering::Equal => 0.0,
+        std::cmp::Ordering::Greater => 1.0,
+    }
+}
+
+/// `new Date(s)` in milliseconds for the ISO forms connectors send; `NaN` otherwise.
+fn js_date(s: Option<&str>) -> f64 {
+    let Some(s) = s.map(str::trim) else {
+        return f64::NAN;
+    };
+    if let Ok(t) = s.parse::<jiff::Timestamp>() {
+        return t.as_millisecond() as f64;
+    }
+    if let Ok(d) = s.parse::<jiff::civil::DateTime>() {
+        // Date-time without an offset: the client reads local time; UTC is close enough here.
+        if let Ok(z) = d.to_zoned(jiff::tz::TimeZone::UTC) {
+            return z.timestamp().as_millisecond() as f64;
+        }
+    }
+    if let Ok(d) = s.parse::<jiff::civil::Date>() {
+        if let Ok(z) = d.to_zoned(jiff::tz::TimeZone::UTC) {
+            return z.timestamp().as_millisecond() as f64;
+        }
+    }
+    f64::NAN
+}
+
+/// The client's own failure (a `TypeError` in its code): nothing is sent after it.
+#[derive(Debug)]
+struct Crash(String);
+
 impl PlaceholderFlow {
     pub fn new(number: ParsedNumber, overriding_format: String) -> Self {
         Self {
             number,
             overriding_format,
+            formats: Vec::new(),
             state: FlowState::Ready,
             contact_type: None,
+            contact_name: None,
             steps: Vec::new(),
+            contact_id: Value::Null,
         }
+    }
+
+    /// The user's overriding formats, for the call log's `overridingFormat` list.
+    pub fn with_formats(mut self, formats: Vec<String>) -> Self {
+        self.formats = formats;
+        self
+    }
+
+    /// Sets who the next call log is for, as the client would fill `contactId`, `contactType`
+    /// and `contactName` for a contact chosen from the lookup (the CLI's `log`).
+    pub fn log_against(&mut self, contact: &ContactInfo) {
+        self.contact_id = raw_id(self.lookup_exchange(), contact);
+        self.contact_type = contact.kind.clone();
+        self.contact_name = contact.name.clone();
+    }
+
+    fn lookup_exchange(&self) -> Option<&Exchange> {
+        self.steps
+            .iter()
+            .rev()
+            .find(|s| s.step == Step::Lookup)
+            .and_then(|s| s.exchanges.first())
     }
 
     fn record(&mut self, step: Step, ok: bool, summary: String, toast: Toast, ex: Vec<Exchange>) {
@@ -363,43 +705,31 @@ impl PlaceholderFlow {
         }
     }
 
-    /// The create row of the lookup (the row whose id makes Save create a contact), if any.
-    pub fn create_row(&self) -> Option<&ContactInfo> {
+    fn contacts(&self) -> &[ContactInfo] {
         match &self.state {
-            FlowState::NeedsContact { contacts } | FlowState::Matched { contacts } => {
-                contacts.iter().find(|c| c.is_create_row())
-            }
-            _ => None,
+            FlowState::NeedsContact { contacts }
+            | FlowState::Matched { contacts }
+            | FlowState::NotLogged { contacts, .. } => contacts,
+            _ => &[],
         }
     }
 
-    /// Step 2 (the manual flow): `POST /contact` with the typed name and the chosen type. With no
-    /// type chosen the client sends the create row's `defaultContactType`, else `""`, never `null`.
-    pub async fn create(
+    /// The create row of the lookup (the row whose id makes Save create a contact), if any.
+    pub fn create_row(&self) -> Option<&ContactInfo> {
+        self.contacts().iter().find(|c| c.is_create_row())
+    }
+
+    /// The manual flow's one Save with the create row chosen (extension 1.6.6): `POST /contact`
+    /// with the typed name, the type (the picked one, else the row's `defaultContactType`, else
+    /// `""`) and the form's `additionalSubmission`; then, if the answer has a contact,
+    /// `POST /callLog` for it with the same `additionalSubmission`. `call.subject` empty means the
+    /// title the client wrote when the name was typed (`Inbound call from <name>`).
+    pub async fn save(
         &mut self,
         client: &AppConnectClient,
         name: &str,
         contact_type: Option<String>,
-        additional_submission: Map<String, Value>,
-    ) -> Result<&FlowState, FlowError> {
-        let sent = contact_type.filter(|t| !t.is_empty()).unwrap_or_else(|| {
-            self.create_row()
-                .map(ContactInfo::initial_contact_type)
-                .unwrap_or_default()
-        });
-        self.create_as(client, name, Some(sent), additional_submission, true)
-            .await
-    }
-
-    /// `POST /contact` with `new_contact_type` sent as given (`None` → `null`). The manual flow shows
-    /// the answer's message; the automatic variant does not (1.7.0-beta).
-    async fn create_as(
-        &mut self,
-        client: &AppConnectClient,
-        name: &str,
-        new_contact_type: Option<String>,
-        additional_submission: Map<String, Value>,
-        show_message: bool,
+        call: &SimulatedCall,
     ) -> Result<&FlowState, FlowError> {
         if !matches!(self.state, FlowState::NeedsContact { .. }) {
             return Err(out_of_order(
@@ -408,79 +738,142 @@ impl PlaceholderFlow {
                 "A placeholder is created only after a lookup that found no contact.",
             ));
         }
+        let row = self.create_row().cloned().ok_or(FlowError::NoCreateRow)?;
         let name = name.trim();
         if name.is_empty() {
             return Err(FlowError::EmptyName);
         }
+        let sent = contact_type
+            .filter(|t| !t.is_empty())
+            .unwrap_or_else(|| row.initial_contact_type());
+        self.create_as(
+            client,
+            name,
+            Some(sent.clone()),
+            call.additional_submission.clone(),
+            true,
+        )
+        .await?;
+        // The log: `contactType` is the submitted type unless it is "" (then the chosen row's),
+        // `contactName` the typed name, `contactId` the created id or, with none, the row's id.
+        if self.contact_id.is_null() {
+            self.contact_id = Value::String(row.id.clone());
+        }
+        self.contact_type = if sent.is_empty() {
+            row.kind.clone()
+        } else {
+            Some(sent)
+        };
+        self.contact_name = Some(name.to_owned());
+        let mut call = call.clone();
+        if call.subject.as_deref().is_none_or(|s| s.trim().is_empty()) {
+            call.subject = Some(typed_subject(call.direction, name));
+        }
+        self.log_call(client, &call).await
+    }
+
+    /// `POST /contact` with `new_contact_type` sent as given (`None` → `null`). The manual flow shows
+    /// the answer's message; the automatic variant does not (1.7.0-beta). The client goes on with
+    /// any 2xx answer that has a contact, whatever `successful` says.
+    async fn create_as(
+        &mut self,
+        client: &AppConnectClient,
+        name: &str,
+        new_contact_type: Option<String>,
+        additional_submission: Map<String, Value>,
+        show_message: bool,
+    ) -> Result<&FlowState, FlowError> {
         let request = CreateContactRequest {
             phone_number: self.number.e164.clone(),
             new_contact_name: name.to_owned(),
-            new_contact_type: new_contact_type.clone(),
+            new_contact_type,
             additional_submission,
         };
         let called = client.create_contact(&request).await;
-        match called.result {
-            Ok(resp) => {
-                let contact = resp.contact.clone().unwrap_or_default();
-                let toast = if show_message {
-                    from_server(resp.return_message)
-                } else {
-                    (None, None)
-                };
-                self.record(
-                    Step::Create,
-                    true,
-                    format!(
-                        "Created \"{}\" with id {}.",
-                        contact.display_name(),
-                        contact.id
-                    ),
-                    toast,
-                    vec![called.exchange],
-                );
-                // The log's contactType is the submitted type unless it is "" (then the contact's).
-                self.contact_type = new_contact_type.filter(|t| !t.is_empty());
-                self.state = FlowState::Created { contact };
-                Ok(&self.state)
+        if let Some(created) = read_created(&called.exchange) {
+            let toast = if show_message {
+                from_server(created.return_message)
+            } else {
+                (None, None)
+            };
+            let mut lints = Vec::new();
+            if let Err(ClientError::Rejected { .. }) = &called.result {
+                lints.push(Lint::new(
+                    LintLevel::Warning,
+                    "create-unsuccessful-with-contact",
+                    "successful",
+                    "The create answer says successful: false but has a contact.",
+                    "Extension 1.6.6 does not read `successful` here: it logs the call against this contact anyway.",
+                ));
             }
-            Err(e) => {
-                if let Some((finding, said)) = create_without_contact(&called.exchange) {
-                    let code = match e {
-                        ClientError::Rejected { .. } => ErrorCode::Rejected,
-                        _ => ErrorCode::BadResponse,
-                    };
-                    let e = FlowError::SilentCreateFailure { said, code };
-                    // No toast: the client shows nothing at all.
-                    self.record_with(
-                        Step::Create,
-                        false,
-                        e.to_string(),
-                        (None, None),
-                        vec![finding],
-                        vec![called.exchange],
-                    );
-                    return Err(e);
-                }
-                let toast = if show_message {
-                    from_server(e.return_message().cloned())
-                } else {
-                    (None, None)
-                };
-                self.record(
-                    Step::Create,
-                    false,
-                    format!("{e} Nothing was logged."),
-                    toast,
-                    vec![called.exchange],
-                );
-                Err(e.into())
-            }
+            let id = match &created.id {
+                Value::Null => "no id".to_owned(),
+                Value::String(s) => format!("id \"{s}\""),
+                other => format!("id {other}"),
+            };
+            self.record_with(
+                Step::Create,
+                true,
+                format!("Created \"{}\" with {id}.", created.contact.display_name()),
+                toast,
+                lints,
+                vec![called.exchange],
+            );
+            self.contact_id = created.id;
+            self.state = FlowState::Created {
+                contact: created.contact,
+            };
+            return Ok(&self.state);
         }
+        let e = match called.result {
+            Err(e) => e,
+            Ok(_) => ClientError::BadResponse {
+                reason: "the create answer has no contact".to_owned(),
+            },
+        };
+        if let Some((finding, said)) = create_without_contact(&called.exchange) {
+            let code = match e {
+                ClientError::Rejected { .. } => ErrorCode::Rejected,
+                _ => ErrorCode::BadResponse,
+            };
+            let e = FlowError::SilentCreateFailure { said, code };
+            // No toast: the client shows nothing at all.
+            self.record_with(
+                Step::Create,
+                false,
+                e.to_string(),
+                (None, None),
+                vec![finding],
+                vec![called.exchange],
+            );
+            return Err(e);
+        }
+        // The request threw: the client's catch-all decides whether anything is shown.
+        let toast = failure_toast(&called.exchange, Some(&e));
+        let shown = match &toast.0 {
+            Some(m) => format!(
+                " In App Connect the only sign is a toast: \"{}\".",
+                m.message.as_deref().unwrap_or_default()
+            ),
+            None => " In App Connect nothing visible happens (the error only reaches the console)."
+                .to_owned(),
+        };
+        self.record(
+            Step::Create,
+            false,
+            format!("{e} Nothing was logged.{shown}"),
+            toast,
+            vec![called.exchange],
+        );
+        Err(e.into())
     }
 
     /// The `POST /callLog` body the client would send for this call and contact.
     pub fn call_log_request(&self, contact: &ContactInfo, call: &SimulatedCall) -> CallLogRequest {
-        let name = contact.display_name().to_owned();
+        let name = self
+            .contact_name
+            .clone()
+            .unwrap_or_else(|| contact.display_name().to_owned());
         let caller = Party {
             phone_number: self.number.e164.clone(),
             name: call.caller_name.clone(),
@@ -498,6 +891,11 @@ impl PlaceholderFlow {
             .clone()
             .filter(|s| !s.trim().is_empty())
             .unwrap_or_else(|| default_subject(call.direction, &name));
+        let contact_id = if self.contact_id.is_null() {
+            Value::String(contact.id.clone())
+        } else {
+            self.contact_id.clone()
+        };
         CallLogRequest {
             log_info: LogInfo {
                 session_id: call.session_id.clone(),
@@ -510,15 +908,16 @@ impl PlaceholderFlow {
                 result: "Call connected".to_owned(),
                 custom_subject: Some(subject),
             },
-            contact_id: contact.id.clone(),
-            contact_type: self.contact_type.clone().or_else(|| contact.kind.clone()),
-            contact_name: name,
+            contact_id,
+            contact_type: self.contact_type.clone(),
+            contact_name: self.contact_name.clone(),
             note: call.note.clone(),
             additional_submission: call.additional_submission.clone(),
+            overriding_format: self.formats.clone(),
         }
     }
 
-    /// Step 3: `POST /callLog` against the new contact.
+    /// `POST /callLog` against the contact the flow created (or was pointed at).
     pub async fn log_call(
         &mut self,
         client: &AppConnectClient,
@@ -534,7 +933,7 @@ impl PlaceholderFlow {
         let contact = contact.clone();
         let request = self.call_log_request(&contact, call);
         let called = client.create_call_log(&request).await;
-        let toast = call_log_toast(&called.result);
+        let toast = call_log_toast(&called.exchange, &called.result);
         match called.result {
             Ok(resp) => {
                 self.record(
@@ -543,7 +942,7 @@ impl PlaceholderFlow {
                     format!(
                         "Logged call {} against {} (log id {}).",
                         call.session_id,
-                        contact.id,
+                        request.contact_id_text(),
                         resp.log_id.as_deref().unwrap_or("not given")
                     ),
                     toast,
@@ -586,7 +985,10 @@ impl PlaceholderFlow {
             .await;
         let exchanges = vec![found.exchange, logs.exchange];
         let contact_found = match &found.result {
-            Ok(r) => r.real_matches().any(|c| c.id == contact.id),
+            // With no id to look for (a bare `verify`), any real match counts.
+            Ok(r) => r
+                .real_matches()
+                .any(|c| contact.id.is_empty() || c.id == contact.id),
             Err(_) => false,
         };
         let log_matched = match &logs.result {
@@ -599,10 +1001,14 @@ impl PlaceholderFlow {
         let mut problems = Vec::new();
         match &found.result {
             Err(e) => problems.push(format!("the re-lookup failed: {e}")),
-            Ok(_) if !contact_found => problems.push(format!(
-                "a new lookup of {} does not return contact {}",
-                self.number.e164, contact.id
-            )),
+            Ok(_) if !contact_found => problems.push(if contact.id.is_empty() {
+                format!("a new lookup of {} returns no contact", self.number.e164)
+            } else {
+                format!(
+                    "a new lookup of {} does not return contact {}",
+                    self.number.e164, contact.id
+                )
+            }),
             Ok(_) => {}
         }
         match &logs.result {
@@ -632,33 +1038,309 @@ impl PlaceholderFlow {
         Ok(&self.state)
     }
 
-    /// The automatic variant: an unknown call creates its placeholder with no prompt, then is logged
-    /// and verified. Stops at the first failed step; a matched number creates nothing.
+    fn not_logged(&mut self, reason: String, toast: Toast, lints: Vec<Lint>) -> &FlowState {
+        let contacts = self.contacts().to_vec();
+        self.record_with(
+            Step::Decide,
+            false,
+            reason.clone(),
+            toast,
+            lints,
+            Vec::new(),
+        );
+        self.state = FlowState::NotLogged { contacts, reason };
+        &self.state
+    }
+
+    /// The automatic variant (extension 1.7.0-beta): after the lookup, the client decides with no
+    /// prompt. An unknown number (no row but create rows) gets a placeholder named from the prefix,
+    /// the caller-ID name and the number, or the "Call not logged" warning; several matches are
+    /// skipped or resolved by name or by latest activity; one match is logged against. Then the
+    /// call is logged and verified. `new_contact_fields` says whether the manifest has
+    /// `page.newContact.additionalFields` (any list, even empty).
     pub async fn run_automatic(
         &mut self,
         client: &AppConnectClient,
         settings: &AutoSettings,
         call: &SimulatedCall,
+        new_contact_fields: bool,
     ) -> Result<&FlowState, FlowError> {
         self.lookup(client).await?;
-        if matches!(self.state, FlowState::Matched { .. }) {
-            return Ok(&self.state);
+        if !settings.auto_log {
+            return Ok(self.not_logged(
+                "Auto-logging is off: the call waits on the call history page to be logged by hand; nothing is sent.".to_owned(),
+                (None, None),
+                Vec::new(),
+            ));
         }
+        if settings.call_pop {
+            return Ok(self.not_logged(
+                "Call pop is on: the client opens the log form after the call instead of logging it (the manual flow shows that form); nothing is sent.".to_owned(),
+                (None, None),
+                Vec::new(),
+            ));
+        }
+        let contacts = self.contacts().to_vec();
+        let existing: Vec<&ContactInfo> = contacts.iter().filter(|c| !c.is_new_contact).collect();
+        let skipped = |description: &str| {
+            (
+                Some(not_logged_toast(description)),
+                Some(MessageSource::Client),
+            )
+        };
+        let chosen = match existing.len() {
+            0 => {
+                if settings.unknown_contact == UnknownContact::SkipLogging {
+                    // The warning's text comes from a helper that throws when no row is a create
+                    // row, so an empty list shows nothing at all.
+                    let toast = if contacts.iter().any(|c| c.is_new_contact) {
+                        skipped("There is no matched contact")
+                    } else {
+                        (None, None)
+                    };
+                    return Ok(self.not_logged(
+                        "No contact matches and \"Unknown contact\" is set to skip logging: nothing is sent.".to_owned(),
+                        toast,
+                        Vec::new(),
+                    ));
+                }
+                return self
+                    .auto_create(client, settings, call, new_contact_fields)
+                    .await;
+            }
+            1 => existing[0].clone(),
+            n => {
+                let picked = match settings.multiple_contacts {
+                    MultipleContacts::SkipLogging => {
+                        return Ok(self.not_logged(
+                            format!("{n} contacts match and \"Multiple contacts\" is set to skip logging: nothing is sent."),
+                            skipped("There are multiple matched contacts"),
+                            Vec::new(),
+                        ));
+                    }
+                    MultipleContacts::FirstAlphabetical => js_sort(&contacts, |a, b| {
+                        let left = a.name.as_deref().ok_or_else(|| {
+                            Crash(format!(
+                                "the row with id \"{}\" has no name, and the client's sort by name throws on it",
+                                a.id
+                            ))
+                        })?;
+                        Ok(locale_compare(
+                            left,
+                            b.name.as_deref().unwrap_or("undefined"),
+                        ))
+                    }),
+                    MultipleContacts::MostRecentActivity => js_sort(&contacts, |a, b| {
+                        Ok::<_, Crash>(
+                            js_date(b.most_recent_activity_date.as_deref())
+                                - js_date(a.most_recent_activity_date.as_deref()),
+                        )
+                    }),
+                };
+                match picked {
+                    Ok(sorted) => sorted[0].clone(),
+                    Err(Crash(why)) => {
+                        return Ok(self.not_logged(
+                            format!("The client fails before logging: {why}. Nothing is sent and nothing is shown."),
+                            (None, None),
+                            vec![Lint::new(
+                                LintLevel::Error,
+                                "auto-sort-crash",
+                                "contact",
+                                format!("Automatic logging cannot choose among {n} contacts: {why}."),
+                                "Extension 1.7.0-beta sorts every row (create rows too) by name; a row without a name throws, so the call is never logged.",
+                            )],
+                        ));
+                    }
+                }
+            }
+        };
+        let mut lints = Vec::new();
+        if chosen.is_create_row() || chosen.is_new_contact {
+            lints.push(Lint::new(
+                LintLevel::Error,
+                "auto-picks-create-row",
+                "contact",
+                format!(
+                    "Automatic logging chose the create row \"{}\" (id \"{}\") over the real matches.",
+                    chosen.display_name(),
+                    chosen.id
+                ),
+                "Extension 1.7.0-beta sorts every row, create rows included, when several contacts match; the call is logged against the create row's id.",
+            ));
+        }
+        // One match: a list with one option is chosen; a longer list needs a default the admin
+        // set (none here), and the client asks for a manual disposition.
+        let mut submission = Map::new();
+        let mut manual_disposition = false;
+        if existing.len() == 1 {
+            if let Some(Value::Object(info)) = &chosen.additional_info {
+                for (key, options) in info {
+                    match options.as_array().map(Vec::as_slice) {
+                        Some([only]) => {
+                            if let Some(v) = only.get("const") {
+                                submission.insert(key.clone(), v.clone());
+                            }
+                        }
+                        Some(list) if list.len() > 1 => {
+                            manual_disposition = true;
+                            break;
+                        }
+                        _ => {}
+                    }
+                }
+            }
+        }
+        self.log_against(&chosen);
+        self.state = FlowState::Created {
+            contact: chosen.clone(),
+        };
+        let mut call = call.clone();
+        call.subject = Some(default_subject(
+            call.direction,
+            chosen.name.as_deref().unwrap_or(""),
+        ));
+        call.additional_submission = submission;
+        self.log_call(client, &call).await?;
+        if let Some(step) = self.steps.last_mut() {
+            step.lints.extend(lints);
+        }
+        if manual_disposition {
+            self.record(
+                Step::Decide,
+                true,
+                format!(
+                    "\"{}\" has a field with several options and no default set, so the client asks for a manual disposition.",
+                    chosen.display_name()
+                ),
+                (
+                    Some(ReturnMessage::new(
+                        "warning",
+                        "Manual disposition needed. Please edit logged call to disposition.",
+                        5000,
+                    )),
+                    Some(MessageSource::Client),
+                ),
+                Vec::new(),
+            );
+        }
+        self.verify(client).await
+    }
+
+    /// The unknown-number branch of the automatic variant: the placeholder, then its call log.
+    async fn auto_create(
+        &mut self,
+        client: &AppConnectClient,
+        settings: &AutoSettings,
+        call: &SimulatedCall,
+        new_contact_fields: bool,
+    ) -> Result<&FlowState, FlowError> {
         let name = auto_placeholder_name(
             &settings.prefix,
             call.caller_name.as_deref(),
             &self.number.e164,
         );
+        let mut submission = Map::new();
+        if new_contact_fields {
+            // Taken from the first row's `additionalInfo[<type>]` (`"null"` with no type set).
+            let key = settings.contact_type.as_deref().unwrap_or("null");
+            let first = self.contacts().first().cloned();
+            let under = match &first {
+                None => Err("the lookup returned no row, and the client reads the first row's additionalInfo".to_owned()),
+                Some(row) => match &row.additional_info {
+                    Some(Value::Object(info)) => match info.get(key) {
+                        Some(Value::Object(fields)) => Ok(fields.clone()),
+                        Some(v) if !v.is_null() => Ok(Map::new()),
+                        _ => Err(format!("the first row's additionalInfo has no \"{key}\" entry for the new contact's fields")),
+                    },
+                    _ => Err("the first row's additionalInfo is null or missing, and the client reads the new contact's fields from it".to_owned()),
+                },
+            };
+            match under {
+                Ok(fields) => {
+                    for (k, v) in fields {
+                        match v {
+                            Value::Array(options) => match options.first() {
+                                Some(o) => {
+                                    if let Some(c) = o.get("const") {
+                                        submission.insert(k, c.clone());
+                                    }
+                                }
+                                None => {
+                                    return Ok(self.auto_crash(format!(
+                                        "the \"{k}\" list under additionalInfo[\"{key}\"] is empty, and the client takes its first option"
+                                    )));
+                                }
+                            },
+                            other => {
+                                submission.insert(k, other);
+                            }
+                        }
+                    }
+                }
+                Err(why) => return Ok(self.auto_crash(why)),
+            }
+        }
         self.create_as(
             client,
             &name,
             settings.contact_type.clone(),
-            Map::new(),
+            submission,
             false,
         )
         .await?;
-        self.log_call(client, call).await?;
+        let FlowState::Created { contact } = &self.state else {
+            return Ok(&self.state);
+        };
+        // The log takes the contact as the connector returned it (1.7.0-beta).
+        let contact = contact.clone();
+        let mut lints = Vec::new();
+        if contact.kind.is_none() {
+            lints.push(Lint::new(
+                LintLevel::Warning,
+                "auto-created-without-type",
+                "contact.type",
+                "The create answer's contact has no type.",
+                "Extension 1.7.0-beta sends the call log's contactType from the created contact, so this call log goes without one.",
+            ));
+        }
+        self.contact_type = contact.kind.clone();
+        self.contact_name = contact.name.clone();
+        let mut call = call.clone();
+        call.subject = Some(default_subject(
+            call.direction,
+            contact.name.as_deref().unwrap_or(""),
+        ));
+        call.additional_submission = Map::new();
+        self.log_call(client, &call).await?;
+        if let Some(step) = self.steps.last_mut() {
+            step.lints.extend(lints);
+        }
         self.verify(client).await
+    }
+
+    fn auto_crash(&mut self, why: String) -> &FlowState {
+        let lint = Lint::new(
+            LintLevel::Error,
+            "auto-create-crash",
+            "additionalInfo",
+            format!("Automatic placeholder creation fails: {why}."),
+            "Extension 1.7.0-beta throws before POST /contact when the manifest has page.newContact.additionalFields; the call is neither created nor logged, and nothing is shown.",
+        );
+        self.not_logged(
+            format!("The client fails before creating the placeholder: {why}. Nothing is sent and nothing is shown."),
+            (None, None),
+            vec![lint],
+        )
+    }
+}
+
+/// The activity title after the person typed the new contact's name (extension 1.6.6 rewrites it,
+/// with a lower-case "call", unless it was edited by hand).
+pub fn typed_subject(direction: Direction, name: &str) -> String {
+    match direction {
+        Direction::Inbound => format!("Inbound call from {name}"),
+        Direction::Outbound => format!("Outbound call to {name}"),
     }
 }
 
@@ -739,7 +1421,7 @@ mod tests {
         let (client, seen) = scripted(CREATE_ROW_ONLY, CREATED, r#"{"successful":true}"#).await;
         let mut f = flow();
         f.lookup(&client).await.unwrap();
-        f.create(&client, "Jane", None, Map::new()).await.unwrap();
+        f.save(&client, "Jane", None, &call()).await.unwrap();
         assert_eq!(sent(&seen, 1)["newContactType"], json!(""));
         let (client, seen) = scripted(
             r#"{"successful":true,"contact":[{"id":"createNewContact","name":"Create new contact...","isNewContact":true,"defaultContactType":"lead"}]}"#,
@@ -749,7 +1431,7 @@ mod tests {
         .await;
         let mut f = flow();
         f.lookup(&client).await.unwrap();
-        f.create(&client, "Jane", Some(String::new()), Map::new())
+        f.save(&client, "Jane", Some(String::new()), &call())
             .await
             .unwrap();
         assert_eq!(sent(&seen, 1)["newContactType"], json!("lead"));
@@ -767,7 +1449,7 @@ mod tests {
         let (client, seen) = scripted(CREATE_ROW_ONLY, CREATED, r#"{"successful":true}"#).await;
         let mut f = flow();
         let _ = f
-            .run_automatic(&client, &AutoSettings::default(), &call())
+            .run_automatic(&client, &AutoSettings::default(), &call(), false)
             .await;
         assert_eq!(sent(&seen, 1)["newContactType"], Value::Null);
         assert_eq!(f.steps[1].step, Step::Create);
@@ -785,10 +1467,7 @@ mod tests {
         .await;
         let mut f = flow();
         f.lookup(&client).await.unwrap();
-        let e = f
-            .create(&client, "Jane", None, Map::new())
-            .await
-            .unwrap_err();
+        let e = f.save(&client, "Jane", None, &call()).await.unwrap_err();
         assert!(matches!(e, FlowError::SilentCreateFailure { .. }), "{e}");
         let step = f.steps.last().unwrap();
         assert!(!step.ok);
@@ -825,8 +1504,7 @@ mod tests {
         .await;
         let mut f = flow();
         f.lookup(&client).await.unwrap();
-        f.create(&client, "Jane", None, Map::new()).await.unwrap();
-        f.log_call(&client, &call()).await.unwrap();
+        f.save(&client, "Jane", None, &call()).await.unwrap();
         let step = f.steps.last().unwrap();
         assert_eq!(
             step.return_message,
@@ -837,8 +1515,7 @@ mod tests {
         let (client, _) = scripted(CREATE_ROW_ONLY, CREATED, r#"{"successful":false}"#).await;
         let mut f = flow();
         f.lookup(&client).await.unwrap();
-        f.create(&client, "Jane", None, Map::new()).await.unwrap();
-        f.log_call(&client, &call()).await.unwrap_err();
+        f.save(&client, "Jane", None, &call()).await.unwrap_err();
         let step = f.steps.last().unwrap();
         assert_eq!(
             step.return_message,
@@ -853,8 +1530,7 @@ mod tests {
         let (client, _) = scripted(CREATE_ROW_ONLY, CREATED, r#"{"successful":false,"returnMessage":{"message":"Existing log for session s1","messageType":"warning","ttl":3000}}"#).await;
         let mut f = flow();
         f.lookup(&client).await.unwrap();
-        f.create(&client, "Jane", None, Map::new()).await.unwrap();
-        f.log_call(&client, &call()).await.unwrap_err();
+        f.save(&client, "Jane", None, &call()).await.unwrap_err();
         let step = f.steps.last().unwrap();
         assert_eq!(
             step.return_message
@@ -886,6 +1562,401 @@ mod tests {
             "a contact key and no message: no toast"
         );
         assert_eq!(f.steps[0].message_source, None);
+    }
+
+    fn exchange(status: Option<u16>, body: &str) -> Exchange {
+        Exchange {
+            method: "POST".into(),
+            url: "http://127.0.0.1/contact".into(),
+            request_headers: Vec::new(),
+            request_body: None,
+            status,
+            response_headers: Vec::new(),
+            response_body: Some(body.into()),
+            elapsed_ms: 1,
+            refreshed_token: false,
+        }
+    }
+
+    /// Extension 1.6.6's one Save: the create body, then the call-log body with the created id in
+    /// its JSON type, no contactType when none was picked and the row has none, the typed name,
+    /// the same additionalSubmission, the formats as a list and the title the typed name wrote.
+    #[tokio::test]
+    async fn one_save_sends_the_clients_exact_bodies() {
+        let (client, seen) = scripted(
+            CREATE_ROW_ONLY,
+            r#"{"successful":true,"contact":{"id":9,"name":"Jane","type":"lead"}}"#,
+            r#"{"successful":true,"logId":"l1"}"#,
+        )
+        .await;
+        let mut f = flow().with_formats(vec!["(***) ***-****".into(), "***-***-****".into()]);
+        f.lookup(&client).await.unwrap();
+        let mut c = call();
+        c.additional_submission = serde_json::from_value(json!({"matter": "m1"})).unwrap();
+        f.save(&client, "Jane", None, &c).await.unwrap();
+        let create = sent(&seen, 1);
+        assert_eq!(
+            create,
+            json!({"phoneNumber": "+12025550100", "newContactName": "Jane", "newContactType": "", "additionalSubmission": {"matter": "m1"}})
+        );
+        let log = sent(&seen, 2);
+        assert_eq!(log["contactId"], json!(9), "a numeric id stays a number");
+        assert!(log.get("contactType").is_none(), "{log}");
+        assert_eq!(log["contactName"], "Jane");
+        assert_eq!(log["additionalSubmission"], json!({"matter": "m1"}));
+        assert_eq!(
+            log["overridingFormat"],
+            json!(["(***) ***-****", "***-***-****"])
+        );
+        assert_eq!(log["logInfo"]["customSubject"], "Inbound call from Jane");
+        assert!(matches!(f.state, FlowState::Logged { .. }));
+        assert_eq!(
+            f.steps.iter().map(|s| s.step).collect::<Vec<_>>(),
+            [Step::Lookup, Step::Create, Step::Log]
+        );
+    }
+
+    /// A picked type is the log's contactType; a typed subject is kept.
+    #[tokio::test]
+    async fn one_save_sends_a_picked_type_and_a_typed_title() {
+        let (client, seen) = scripted(CREATE_ROW_ONLY, CREATED, r#"{"successful":true}"#).await;
+        let mut f = flow();
+        f.lookup(&client).await.unwrap();
+        let mut c = call();
+        c.subject = Some("Follow-up".into());
+        f.save(&client, "Jane", Some("contact".into()), &c)
+            .await
+            .unwrap();
+        assert_eq!(sent(&seen, 1)["newContactType"], "contact");
+        let log = sent(&seen, 2);
+        assert_eq!(log["contactType"], "contact");
+        assert_eq!(log["contactId"], "9");
+        assert_eq!(log["logInfo"]["customSubject"], "Follow-up");
+        assert_eq!(log["overridingFormat"], json!([]));
+    }
+
+    /// Extension 1.6.6 does not read `successful` of the create answer: a contact means it logs.
+    #[tokio::test]
+    async fn an_unsuccessful_create_with_a_contact_is_still_logged() {
+        let (client, seen) = scripted(
+            CREATE_ROW_ONLY,
+            r#"{"successful":false,"contact":{"id":"c7","name":"Jane"}}"#,
+            r#"{"successful":true}"#,
+        )
+        .await;
+        let mut f = flow();
+        f.lookup(&client).await.unwrap();
+        f.save(&client, "Jane", None, &call()).await.unwrap();
+        assert_eq!(sent(&seen, 2)["contactId"], "c7");
+        assert_eq!(f.steps[1].lints[0].rule, "create-unsuccessful-with-contact");
+    }
+
+    /// With no create row the client's Save never creates: nothing is sent.
+    #[tokio::test]
+    async fn no_create_row_means_no_create() {
+        let (client, seen) = scripted(
+            r#"{"successful":true,"contact":[]}"#,
+            CREATED,
+            r#"{"successful":true}"#,
+        )
+        .await;
+        let mut f = flow();
+        f.lookup(&client).await.unwrap();
+        let e = f.save(&client, "Jane", None, &call()).await.unwrap_err();
+        assert!(matches!(e, FlowError::NoCreateRow), "{e}");
+        assert_eq!(seen.lock().unwrap().len(), 1);
+    }
+
+    #[test]
+    fn the_form_submission_keeps_truthy_values_of_the_manifests_fields() {
+        let m = crate::manifest::parse(
+            r#"{"platforms":{"p":{"page":{
+                "callLog":{"additionalFields":[{"const":"matter","type":"selection"},{"const":"billable","type":"checkbox"},{"const":"memo","type":"inputField"}]},
+                "newContact":{"additionalFields":[{"const":"source","type":"selection"}]}}}}}"#,
+        )
+        .unwrap();
+        let platform = m.platform(None).unwrap().1;
+        let values: Map<String, Value> = serde_json::from_value(json!({
+            "matter": "none", "billable": false, "memo": "", "source": "web", "stray": "x", "count": 0
+        }))
+        .unwrap();
+        assert_eq!(
+            Value::Object(form_submission(platform, &values)),
+            json!({"source": "web"})
+        );
+        let values: Map<String, Value> =
+            serde_json::from_value(json!({"matter": "m2", "billable": true, "memo": "hi"}))
+                .unwrap();
+        assert_eq!(
+            Value::Object(form_submission(platform, &values)),
+            json!({"matter": "m2", "billable": true, "memo": "hi"})
+        );
+    }
+
+    /// Extension 1.6.6's catch-all: a text error body is shown (not for 404), JSON is not, a
+    /// timeout says "Timeout".
+    #[test]
+    fn a_thrown_request_shows_only_what_the_catch_all_shows() {
+        let (m, _) = failure_toast(&exchange(Some(500), "CRM is down"), None);
+        assert_eq!(m, Some(ReturnMessage::new("warning", "CRM is down", 5000)));
+        assert_eq!(
+            failure_toast(&exchange(Some(404), "Not here"), None).0,
+            None
+        );
+        assert_eq!(
+            failure_toast(&exchange(Some(500), r#"{"error":"x"}"#), None).0,
+            None
+        );
+        assert_eq!(failure_toast(&exchange(Some(200), "fine"), None).0, None);
+        let timeout = ClientError::Timeout {
+            url: "u".into(),
+            secs: 30,
+        };
+        assert_eq!(
+            failure_toast(&exchange(None, ""), Some(&timeout)).0,
+            Some(ReturnMessage::new("warning", "Timeout", 5000))
+        );
+        // A failed call log goes the same way; a 2xx that cannot be read counts as not successful.
+        let failed: Result<CallLogResponse, ClientError> =
+            Err(ClientError::BadResponse { reason: "x".into() });
+        assert_eq!(
+            call_log_toast(&exchange(Some(200), "oops"), &failed).0,
+            Some(ReturnMessage::call_log_failed())
+        );
+        assert_eq!(
+            call_log_toast(&exchange(Some(502), r#"{"x":1}"#), &failed).0,
+            None
+        );
+    }
+
+    /// The same inputs through Node 20's V8 gave these orders (`Array.prototype.sort`, with
+    /// `localeCompare` and `new Date(b) - new Date(a)` comparators).
+    #[test]
+    fn the_clients_sorts_are_reproduced() {
+        type Row = (&'static str, Option<&'static str>);
+        let rows: Vec<Row> = vec![
+            ("Zed", Some("2024-05-01T00:00:00Z")),
+            ("Create new contact...", None),
+            ("yan", Some("2025-01-01T00:00:00Z")),
+            ("Ada", None),
+            ("ada", Some("2023-01-01")),
+        ];
+        let names = |v: Vec<Row>| v.iter().map(|r| r.0).collect::<Vec<_>>().join("|");
+        let by_name = js_sort(&rows, |a: &Row, b: &Row| {
+            Ok::<_, ()>(locale_compare(a.0, b.0))
+        })
+        .unwrap();
+        assert_eq!(names(by_name), "ada|Ada|Create new contact...|yan|Zed");
+        let by_date = |v: &[Row]| {
+            js_sort(v, |a: &Row, b: &Row| {
+                Ok::<_, ()>(js_date(b.1) - js_date(a.1))
+            })
+            .unwrap()
+        };
+        assert_eq!(
+            names(by_date(&rows)),
+            "Zed|Create new contact...|yan|Ada|ada"
+        );
+        let r2: Vec<Row> = vec![
+            ("Create new contact...", None),
+            ("B", Some("2024-01-01")),
+            ("A", Some("2025-01-01")),
+        ];
+        assert_eq!(names(by_date(&r2)), "Create new contact...|A|B");
+        let r3: Vec<Row> = vec![
+            ("B", Some("2024-01-01")),
+            ("A", Some("2025-01-01")),
+            ("Create new contact...", None),
+        ];
+        assert_eq!(names(by_date(&r3)), "A|B|Create new contact...");
+        let words: Vec<Row> = ["b", "A", "a", "B", "_x", "1", "Éa", "e"]
+            .iter()
+            .map(|w| (*w, None))
+            .collect();
+        let sorted = js_sort(&words, |a: &Row, b: &Row| {
+            Ok::<_, ()>(locale_compare(a.0, b.0))
+        })
+        .unwrap();
+        assert_eq!(names(sorted), "_x|1|a|A|b|B|e|Éa");
+    }
+
+    fn auto(unknown: UnknownContact, multiple: MultipleContacts) -> AutoSettings {
+        AutoSettings {
+            unknown_contact: unknown,
+            multiple_contacts: multiple,
+            ..AutoSettings::default()
+        }
+    }
+
+    /// 1.7.0-beta: the log takes contactType and contactName from the created contact as
+    /// returned; a created contact without a type gets a log without contactType, and a finding.
+    #[tokio::test]
+    async fn the_automatic_log_uses_the_created_contact_as_returned() {
+        let (client, seen) = scripted(
+            CREATE_ROW_ONLY,
+            r#"{"successful":true,"contact":{"id":5,"name":"Placeholder 5"}}"#,
+            r#"{"successful":true}"#,
+        )
+        .await;
+        let mut f = flow();
+        let _ = f
+            .run_automatic(&client, &AutoSettings::default(), &call(), false)
+            .await;
+        let log = sent(&seen, 2);
+        assert_eq!(log["contactId"], json!(5));
+        assert_eq!(log["contactName"], "Placeholder 5");
+        assert!(log.get("contactType").is_none(), "{log}");
+        assert_eq!(
+            log["logInfo"]["customSubject"],
+            "Inbound Call from Placeholder 5"
+        );
+        assert_eq!(log["additionalSubmission"], json!({}));
+        let log_step = f.steps.iter().find(|s| s.step == Step::Log).unwrap();
+        assert!(log_step
+            .lints
+            .iter()
+            .any(|l| l.rule == "auto-created-without-type"));
+    }
+
+    /// 1.7.0-beta's other outcomes: skip logging with its warning, auto-logging off, call pop on.
+    #[tokio::test]
+    async fn the_automatic_variant_skips_as_the_client_does() {
+        let (client, seen) = scripted(CREATE_ROW_ONLY, CREATED, "{}").await;
+        let mut f = flow();
+        f.run_automatic(
+            &client,
+            &auto(UnknownContact::SkipLogging, MultipleContacts::SkipLogging),
+            &call(),
+            false,
+        )
+        .await
+        .unwrap();
+        assert!(matches!(f.state, FlowState::NotLogged { .. }));
+        let decided = f.steps.last().unwrap();
+        assert_eq!(decided.step, Step::Decide);
+        assert_eq!(
+            decided.return_message,
+            Some(ReturnMessage::new(
+                "warning",
+                "Call not logged. There is no matched contact. Please log it manually on call history page",
+                5000
+            ))
+        );
+        assert_eq!(seen.lock().unwrap().len(), 1, "only the lookup was sent");
+        for settings in [
+            AutoSettings {
+                auto_log: false,
+                ..AutoSettings::default()
+            },
+            AutoSettings {
+                call_pop: true,
+                ..AutoSettings::default()
+            },
+        ] {
+            let (client, seen) = scripted(CREATE_ROW_ONLY, CREATED, "{}").await;
+            let mut f = flow();
+            f.run_automatic(&client, &settings, &call(), false)
+                .await
+                .unwrap();
+            assert!(matches!(f.state, FlowState::NotLogged { .. }));
+            assert_eq!(seen.lock().unwrap().len(), 1);
+        }
+    }
+
+    const TWO_MATCHES: &str = r#"{"successful":true,"contact":[
+        {"id":"z","name":"Zed","mostRecentActivityDate":"2024-01-01T00:00:00Z"},
+        {"id":"y","name":"Yan","mostRecentActivityDate":"2025-01-01T00:00:00Z"},
+        {"id":"createNewContact","name":"Create new contact...","isNewContact":true}]}"#;
+
+    /// 1.7.0-beta sorts every row, the create row too: "first alphabetical" can pick it.
+    #[tokio::test]
+    async fn several_matches_follow_the_clients_rules() {
+        let (client, seen) = scripted(TWO_MATCHES, CREATED, r#"{"successful":true}"#).await;
+        let mut f = flow();
+        let _ = f
+            .run_automatic(
+                &client,
+                &auto(
+                    UnknownContact::CreatePlaceholder,
+                    MultipleContacts::FirstAlphabetical,
+                ),
+                &call(),
+                false,
+            )
+            .await;
+        assert_eq!(sent(&seen, 1)["contactId"], "createNewContact");
+        let log_step = f.steps.iter().find(|s| s.step == Step::Log).unwrap();
+        assert!(log_step
+            .lints
+            .iter()
+            .any(|l| l.rule == "auto-picks-create-row"));
+
+        let (client, seen) = scripted(TWO_MATCHES, CREATED, r#"{"successful":true}"#).await;
+        let mut f = flow();
+        let _ = f
+            .run_automatic(
+                &client,
+                &auto(
+                    UnknownContact::CreatePlaceholder,
+                    MultipleContacts::MostRecentActivity,
+                ),
+                &call(),
+                false,
+            )
+            .await;
+        let log = sent(&seen, 1);
+        assert_eq!(log["contactId"], "y");
+        assert_eq!(log["contactName"], "Yan");
+        assert_eq!(log["logInfo"]["customSubject"], "Inbound Call from Yan");
+
+        let (client, seen) = scripted(TWO_MATCHES, CREATED, "{}").await;
+        let mut f = flow();
+        f.run_automatic(&client, &AutoSettings::default(), &call(), false)
+            .await
+            .unwrap();
+        assert!(f
+            .steps
+            .last()
+            .unwrap()
+            .return_message
+            .as_ref()
+            .is_some_and(|m| m
+                .message
+                .as_deref()
+                .is_some_and(|t| t.contains("There are multiple matched contacts"))));
+        assert_eq!(seen.lock().unwrap().len(), 1);
+    }
+
+    /// 1.7.0-beta reads the new contact's fields from the first row's `additionalInfo[<type>]`:
+    /// the first option of each list; a missing entry throws before anything is created.
+    #[tokio::test]
+    async fn the_automatic_create_takes_fields_from_the_create_row() {
+        let (client, seen) = scripted(
+            r#"{"successful":true,"contact":[{"id":"createNewContact","name":"Create new contact...","isNewContact":true,
+                "additionalInfo":{"lead":{"source":[{"const":"web","title":"Web"},{"const":"ads","title":"Ads"}],"flag":true}}}]}"#,
+            CREATED,
+            r#"{"successful":true}"#,
+        )
+        .await;
+        let mut f = flow();
+        let settings = AutoSettings {
+            contact_type: Some("lead".into()),
+            ..AutoSettings::default()
+        };
+        let _ = f.run_automatic(&client, &settings, &call(), true).await;
+        assert_eq!(
+            sent(&seen, 1)["additionalSubmission"],
+            json!({"source": "web", "flag": true})
+        );
+        // With no type configured the client reads additionalInfo["null"], which is missing.
+        let (client, seen) = scripted(CREATE_ROW_ONLY, CREATED, "{}").await;
+        let mut f = flow();
+        f.run_automatic(&client, &AutoSettings::default(), &call(), true)
+            .await
+            .unwrap();
+        assert!(matches!(f.state, FlowState::NotLogged { .. }));
+        assert_eq!(f.steps.last().unwrap().lints[0].rule, "auto-create-crash");
+        assert_eq!(seen.lock().unwrap().len(), 1, "nothing was created");
     }
 
     #[test]
@@ -937,10 +2008,7 @@ mod tests {
         let mut flow = PlaceholderFlow::new(number, String::new());
         // Port 9 (discard) is never contacted: the state check comes first.
         let client = AppConnectClient::new("http://127.0.0.1:9", "x", None).unwrap();
-        let e = flow
-            .create(&client, "Ada", None, Map::new())
-            .await
-            .unwrap_err();
+        let e = flow.save(&client, "Ada", None, &call()).await.unwrap_err();
         assert!(matches!(e, FlowError::OutOfOrder { .. }), "{e}");
         assert!(e.to_string().contains("only after a lookup"));
         assert!(

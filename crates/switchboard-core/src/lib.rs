@@ -3,6 +3,7 @@
 //! The desktop shell and the CLI are thin adapters over these modules.
 
 pub mod batch;
+pub mod cancel;
 pub mod check;
 pub mod client;
 pub mod error;
@@ -16,6 +17,7 @@ pub mod phone;
 pub mod profile;
 pub mod redact;
 pub mod report;
+pub mod scenario;
 pub mod sensitive;
 pub mod store;
 pub mod wire;

@@ -32,6 +32,19 @@ pub struct Lint {
     pub why: String,
 }
 
+impl Lint {
+    /// A finding made outside this module (the flow's own findings).
+    pub fn new(
+        level: LintLevel,
+        rule: &'static str,
+        at: impl Into<String>,
+        message: impl Into<String>,
+        why: &str,
+    ) -> Self {
+        lint(level, rule, at, message, why)
+    }
+}
+
 fn lint(
     level: LintLevel,
     rule: &'static str,
@@ -361,7 +374,13 @@ pub fn create_contact(body: &Value) -> Vec<Lint> {
         return out;
     }
     if body.get("successful") != Some(&Value::Bool(true)) {
-        return out;
+        out.push(lint(
+            LintLevel::Warning,
+            "create-unsuccessful-with-contact",
+            "successful",
+            "successful is not true, yet the answer has a contact.",
+            "Extension 1.6.6 does not read `successful` of a create answer: it logs the call against this contact anyway.",
+        ));
     }
     match body.get("contact") {
         Some(Value::Object(c)) => {
@@ -373,7 +392,7 @@ pub fn create_contact(body: &Value) -> Vec<Lint> {
                     "created-contact-id",
                     "contact.id",
                     "The created contact has no id.",
-                    "The client logs the call with this id; without one nothing is logged.",
+                    "The client logs the call with this id; without one, the manual Save (1.6.6) logs against the id \"createNewContact\" and the automatic variant (1.7.0-beta) sends no contactId.",
                 ));
             }
         }
@@ -404,6 +423,16 @@ pub fn for_exchange(exchange: &crate::client::Exchange, platform: Option<&Platfo
     else {
         return Vec::new();
     };
+    for_json(exchange, &body, platform)
+}
+
+/// `for_exchange` with the answer's JSON at hand, as the record shows it (batches parse each
+/// answer once).
+pub fn for_json(
+    exchange: &crate::client::Exchange,
+    body: &Value,
+    platform: Option<&Platform>,
+) -> Vec<Lint> {
     let path = url::Url::parse(&exchange.url)
         .map(|u| u.path().to_owned())
         .unwrap_or_default();
@@ -411,10 +440,10 @@ pub fn for_exchange(exchange: &crate::client::Exchange, platform: Option<&Platfo
     // last segment, not the whole path.
     let is_contact = path.trim_end_matches('/').ends_with("/contact");
     match (exchange.method.as_str(), is_contact) {
-        ("GET", true) => find_contact(&body, platform),
+        ("GET", true) => find_contact(body, platform),
         // A non-2xx answer never reaches the client's create path (it throws on the status).
         ("POST", true) if exchange.status.is_none_or(|s| (200..300).contains(&s)) => {
-            create_contact(&body)
+            create_contact(body)
         }
         _ => body
             .get("returnMessage")

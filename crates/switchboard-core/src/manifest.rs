@@ -125,6 +125,58 @@ pub struct Platform {
     pub page: Option<Pages>,
     #[serde(default, deserialize_with = "lenient")]
     pub request_config: Option<RequestConfig>,
+    /// Changes the client applies when it loads the manifest (SPEC §5): by CRM hostname, or always
+    /// (`meta`).
+    #[serde(
+        rename = "override",
+        default,
+        deserialize_with = "lenient_list",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub overrides: Vec<Override>,
+}
+
+/// One item of a platform's `override` list.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Override {
+    #[serde(default, deserialize_with = "lenient")]
+    pub trigger_type: Option<String>,
+    #[serde(default, deserialize_with = "lenient")]
+    pub trigger_value: Option<String>,
+    #[serde(default, deserialize_with = "lenient_list")]
+    pub override_objects: Vec<OverrideObject>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct OverrideObject {
+    pub path: String,
+    #[serde(default)]
+    pub value: Value,
+}
+
+/// Sets `value` at a dot path, making objects on the way as the client does (an existing object
+/// or list is kept; anything else is replaced by an object).
+fn set_path(target: &mut Value, path: &str, value: Value) {
+    let mut keys: Vec<&str> = path.split('.').collect();
+    let Some(last) = keys.pop() else {
+        return;
+    };
+    let mut current = target;
+    for key in keys {
+        let Value::Object(map) = current else {
+            return;
+        };
+        let next = map.entry(key.to_owned()).or_insert(Value::Null);
+        if !next.is_object() && !next.is_array() {
+            *next = Value::Object(serde_json::Map::new());
+        }
+        current = next;
+    }
+    if let Value::Object(map) = current {
+        map.insert(last.to_owned(), value);
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
@@ -569,6 +621,56 @@ impl Manifest {
 
     pub fn platform_names(&self) -> Vec<String> {
         self.platforms.keys().cloned().collect()
+    }
+
+    /// The manifest as the client uses it once loaded (extension 1.6.6): the chosen platform's
+    /// `override` items applied, `meta` ones to the whole manifest and `hostname` ones (when their
+    /// `triggerValue` is the user's CRM hostname) inside the platform. Also says what changed.
+    pub fn with_overrides(
+        &self,
+        platform: &str,
+        hostname: Option<&str>,
+    ) -> (Manifest, Vec<String>) {
+        let unchanged = || (self.clone(), Vec::new());
+        let Some(p) = self.platforms.get(platform) else {
+            return unchanged();
+        };
+        if p.overrides.is_empty() {
+            return unchanged();
+        }
+        let Ok(mut whole) = serde_json::to_value(self) else {
+            return unchanged();
+        };
+        let mut applied = Vec::new();
+        for item in &p.overrides {
+            match item.trigger_type.as_deref() {
+                Some("meta") => {
+                    for o in &item.override_objects {
+                        set_path(&mut whole, &o.path, o.value.clone());
+                        applied.push(o.path.clone());
+                    }
+                }
+                Some("hostname")
+                    if item.trigger_value.is_some()
+                        && item.trigger_value.as_deref() == hostname =>
+                {
+                    for o in &item.override_objects {
+                        if let Some(target) = whole
+                            .get_mut("platforms")
+                            .and_then(|ps| ps.get_mut(platform))
+                        {
+                            set_path(target, &o.path, o.value.clone());
+                            applied.push(format!("platforms.{platform}.{}", o.path));
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        match serde_json::from_value::<Manifest>(whole) {
+            Ok(m) => (m, applied),
+            Err(_) => unchanged(),
+        }
     }
 }
 

@@ -311,15 +311,38 @@ pub struct LogInfo {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, TS)]
 #[ts(export)]
 #[serde(rename_all = "camelCase")]
+///
+/// As extension 1.6.6 sends it: `contactId` keeps the JSON type the connector gave the id (a number
+/// stays a number), and keys the client leaves `undefined` (no type, no name) are left out.
 pub struct CallLogRequest {
     pub log_info: LogInfo,
-    pub contact_id: String,
+    #[serde(default, skip_serializing_if = "Value::is_null")]
+    #[ts(type = "string | number | null")]
+    pub contact_id: Value,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub contact_type: Option<String>,
-    pub contact_name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub contact_name: Option<String>,
     #[serde(default)]
     pub note: String,
     #[serde(default)]
     pub additional_submission: Map<String, Value>,
+    /// The user's overriding formats, as a list (`GET /contact` sends them comma-joined).
+    #[serde(default)]
+    pub overriding_format: Vec<String>,
+}
+
+impl CallLogRequest {
+    /// The contact id as text, whatever its JSON type (`""` when absent).
+    pub fn contact_id_text(&self) -> String {
+        match &self.contact_id {
+            Value::String(s) => s.clone(),
+            Value::Null => String::new(),
+            other => other.to_string(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, TS)]
@@ -578,7 +601,23 @@ mod tests {
         assert_variants_fit(&[Direction::Inbound, Direction::Outbound]);
         assert_variants_fit(&[MessageSource::Server, MessageSource::Client]);
         use crate::flow::Step;
-        assert_variants_fit(&[Step::Lookup, Step::Create, Step::Log, Step::Verify]);
+        assert_variants_fit(&[
+            Step::Lookup,
+            Step::Create,
+            Step::Log,
+            Step::Verify,
+            Step::Decide,
+        ]);
+        use crate::flow::{MultipleContacts, UnknownContact};
+        assert_variants_fit(&[
+            UnknownContact::SkipLogging,
+            UnknownContact::CreatePlaceholder,
+        ]);
+        assert_variants_fit(&[
+            MultipleContacts::SkipLogging,
+            MultipleContacts::FirstAlphabetical,
+            MultipleContacts::MostRecentActivity,
+        ]);
         use crate::lint::LintLevel;
         assert_variants_fit(&[LintLevel::Error, LintLevel::Warning]);
         use crate::check::Severity;

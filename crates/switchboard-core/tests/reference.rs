@@ -111,3 +111,56 @@ async fn every_reference_manifest_loads_with_its_platforms_and_forms() {
         "testCRM has no environment block"
     );
 }
+
+/// Extension 1.6.6 applies a platform's `override` list on load: Clio's regional hosts get their
+/// own authorize URL and client id; other hosts (and no host) keep the manifest's.
+#[test]
+fn clios_regional_overrides_apply_for_their_hostname_only() {
+    let text = std::fs::read_to_string(shared().join("manifests/clio.json")).unwrap();
+    let m = manifest::parse(&text).unwrap();
+    let oauth = |m: &manifest::Manifest| {
+        let o = m.platforms["clio"].auth.clone().unwrap().oauth.unwrap();
+        (
+            o.auth_url.unwrap_or_default(),
+            o.client_id.unwrap_or_default(),
+        )
+    };
+    let base = oauth(&m);
+    let (au, applied) = m.with_overrides("clio", Some("au.app.clio.com"));
+    assert_eq!(oauth(&au).0, "https://au.app.clio.com/oauth/authorize");
+    assert_ne!(oauth(&au).1, base.1, "the AU client id replaces the US one");
+    assert_eq!(
+        applied,
+        [
+            "platforms.clio.auth.oauth.authUrl",
+            "platforms.clio.auth.oauth.clientId"
+        ]
+    );
+    for host in [None, Some("app.clio.com"), Some("AU.app.clio.com")] {
+        let (same, applied) = m.with_overrides("clio", host);
+        assert_eq!(oauth(&same), base, "{host:?}");
+        assert!(applied.is_empty());
+    }
+    // Everything else survives the round trip the overrides take.
+    let (au, _) = m.with_overrides("clio", Some("eu.app.clio.com"));
+    let mut expected = m.platforms["clio"].clone();
+    let got = au.platforms["clio"].clone();
+    expected.auth = got.auth.clone();
+    assert_eq!(got, expected);
+    assert_eq!(au.server_url, m.server_url);
+}
+
+/// A `meta` item applies to the whole manifest, whatever the hostname.
+#[test]
+fn meta_overrides_apply_to_the_whole_manifest() {
+    let m = manifest::parse(
+        r#"{"serverUrl":"https://a.test","platforms":{"p":{"name":"p","override":[
+            {"triggerType":"meta","overrideObjects":[{"path":"serverUrl","value":"https://b.test"},
+             {"path":"platforms.p.requestConfig.timeout","value":9}]}]}}}"#,
+    )
+    .unwrap();
+    let (o, applied) = m.with_overrides("p", None);
+    assert_eq!(o.server_url.as_deref(), Some("https://b.test"));
+    assert_eq!(applied.len(), 2);
+    assert_eq!(o.platforms["p"].request_timeout().0.as_secs(), 9);
+}

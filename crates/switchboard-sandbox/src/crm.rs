@@ -5,6 +5,8 @@
 
 use serde::Deserialize;
 use serde_json::{json, Value};
+use switchboard_core::phone;
+use switchboard_core::workbench::view::{SandboxNumber, SandboxNumberKind};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Contact {
@@ -58,6 +60,89 @@ pub struct SeedDeal {
     #[serde(rename = "const")]
     pub key: String,
     pub title: String,
+}
+
+/// The seed's numbers worth trying, found in its data (so the list cannot drift from it): one shared
+/// by two contacts, one stored only in a local format (with the overriding format that finds it),
+/// an extension, and a valid number no contact has.
+pub fn interesting_numbers() -> Vec<SandboxNumber> {
+    let contacts = seed().contacts;
+    let mut out = Vec::new();
+    let names_with = |phone: &str| -> Vec<String> {
+        contacts
+            .iter()
+            .filter(|c| c.phones.iter().any(|p| p == phone))
+            .map(|c| c.name.clone())
+            .collect()
+    };
+    let all_phones: Vec<&String> = contacts.iter().flat_map(|c| c.phones.iter()).collect();
+    if let Some(shared) = all_phones
+        .iter()
+        .find(|p| p.starts_with('+') && names_with(p).len() >= 2)
+    {
+        let names = names_with(shared);
+        out.push(SandboxNumber {
+            kind: SandboxNumberKind::Shared,
+            number: (*shared).clone(),
+            format: None,
+            note: format!(
+                "Shared by {} contacts: the client lists them all and asks which one.",
+                names.len()
+            ),
+            contacts: names,
+        });
+    }
+    let local = all_phones.iter().find_map(|p| {
+        if p.starts_with('+') {
+            return None;
+        }
+        let number = phone::parse_input(p, Some("US")).ok().filter(|n| n.valid)?;
+        let format: String = p
+            .chars()
+            .map(|c| if c.is_ascii_digit() { '*' } else { c })
+            .collect();
+        let found = phone::expand(&number, std::slice::from_ref(&format))
+            .iter()
+            .any(|x| &x.result == *p);
+        found.then(|| (number.e164, format, (*p).clone()))
+    });
+    if let Some((e164, format, stored)) = local {
+        out.push(SandboxNumber {
+            kind: SandboxNumberKind::FormatOnly,
+            note: format!(
+                "Stored as \"{stored}\": found only with the overriding format {format}."
+            ),
+            contacts: names_with(&stored),
+            number: e164,
+            format: Some(format),
+        });
+    }
+    out.push(SandboxNumber {
+        kind: SandboxNumberKind::Extension,
+        number: "101".to_owned(),
+        format: None,
+        contacts: Vec::new(),
+        note: "An extension: sent with isExtension=true, and the sandbox declines it with a warning, as connectors that log only external calls do.".to_owned(),
+    });
+    let unknown = (0..100)
+        .map(|n| format!("+1415555{:04}", 100 + n))
+        .find(|candidate| {
+            let taken = all_phones.iter().any(|p| {
+                p.chars().filter(char::is_ascii_digit).collect::<String>() == candidate[2..]
+                    || *p == candidate
+            });
+            !taken && phone::parse_e164(candidate).is_ok_and(|n| n.valid)
+        });
+    if let Some(number) = unknown {
+        out.push(SandboxNumber {
+            kind: SandboxNumberKind::Unknown,
+            number,
+            format: None,
+            contacts: Vec::new(),
+            note: "No contact has it: the client offers \"Create new contact...\", the start of the placeholder flow.".to_owned(),
+        });
+    }
+    out
 }
 
 /// The parsed seed. It is compiled in and checked by a test, so parsing cannot fail at run time.
@@ -187,6 +272,58 @@ impl Contact {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_interesting_numbers_do_what_they_say_against_the_seed() {
+        let crm = Crm::seeded();
+        let list = interesting_numbers();
+        let kinds: Vec<SandboxNumberKind> = list.iter().map(|n| n.kind).collect();
+        assert_eq!(
+            kinds,
+            [
+                SandboxNumberKind::Shared,
+                SandboxNumberKind::FormatOnly,
+                SandboxNumberKind::Extension,
+                SandboxNumberKind::Unknown
+            ],
+            "the seed has each kind"
+        );
+        for n in &list {
+            let found = crm.find(std::slice::from_ref(&n.number));
+            match n.kind {
+                SandboxNumberKind::Shared => {
+                    assert!(found.len() >= 2, "{n:?}");
+                    assert_eq!(n.contacts.len(), found.len());
+                }
+                SandboxNumberKind::FormatOnly => {
+                    assert!(found.is_empty(), "not found as E.164: {n:?}");
+                    let parsed = phone::parse_e164(&n.number).unwrap();
+                    let formats = vec![n.format.clone().unwrap()];
+                    let expanded: Vec<String> = phone::expand(&parsed, &formats)
+                        .into_iter()
+                        .map(|x| x.result)
+                        .collect();
+                    assert_eq!(crm.find(&expanded).len(), n.contacts.len(), "{n:?}");
+                    assert!(!n.contacts.is_empty());
+                }
+                SandboxNumberKind::Extension => {
+                    assert!(phone::parse_input(&n.number, None).unwrap().is_extension)
+                }
+                SandboxNumberKind::Unknown => {
+                    let parsed = phone::parse_e164(&n.number).unwrap();
+                    assert!(parsed.valid && found.is_empty(), "{n:?}");
+                    let local: Vec<String> = ["(***) ***-****", "***.***.****", "***-***-****"]
+                        .iter()
+                        .map(|f| phone::fill_format(f, &parsed.significant))
+                        .collect();
+                    assert!(
+                        crm.find(&local).is_empty(),
+                        "not in any local format either"
+                    );
+                }
+            }
+        }
+    }
 
     #[test]
     fn seed_has_a_shared_number_and_formatted_only_numbers() {

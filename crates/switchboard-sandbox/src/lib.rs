@@ -17,6 +17,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
+pub use crm::interesting_numbers;
 pub use faults::{Faults, Latency, RateLimit};
 pub use routes::{router, Claims, USER_ID};
 
@@ -195,7 +196,21 @@ pub struct Sandbox {
 impl Sandbox {
     /// Binds `addr` (port 0 picks a free port) and serves in the background.
     pub async fn start(addr: SocketAddr, config: SandboxConfig) -> std::io::Result<Self> {
-        let listener = TcpListener::bind(addr).await?;
+        Self::serve(TcpListener::bind(addr).await?, config)
+    }
+
+    /// Serves on a socket bound earlier (it must already listen: connections made meanwhile wait
+    /// in its backlog). The desktop app binds at once, so its URL is known before the window
+    /// opens, and starts serving once the signing key is read from the keychain.
+    pub fn start_on(
+        listener: std::net::TcpListener,
+        config: SandboxConfig,
+    ) -> std::io::Result<Self> {
+        listener.set_nonblocking(true)?;
+        Self::serve(TcpListener::from_std(listener)?, config)
+    }
+
+    fn serve(listener: TcpListener, config: SandboxConfig) -> std::io::Result<Self> {
         let addr = listener.local_addr()?;
         let state = Arc::new(State::new(config));
         let app = router(state.clone());

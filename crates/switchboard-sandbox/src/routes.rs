@@ -351,6 +351,14 @@ async fn find_contact(
     drop(crm);
     if !quirks.no_create_row {
         let mut row = serde_json::to_value(ContactInfo::create_new_row()).unwrap_or(Value::Null);
+        // The new contact's fields per contact type, which the automatic variant (1.7.0-beta)
+        // reads from this row (none of the sandbox's need options, so each is empty).
+        row["additionalInfo"] = Value::Object(
+            CONTACT_TYPES
+                .iter()
+                .map(|t| ((*t).to_owned(), json!({})))
+                .collect(),
+        );
         if quirks.wrong_create_id {
             row["id"] = json!("new-contact");
         }
@@ -452,17 +460,15 @@ async fn create_call_log(
         let text = format!("Existing log for session {}", req.log_info.session_id);
         return failure(&text, 3000, s.renewed);
     }
-    if crm.get(&req.contact_id).is_none() {
-        let text = format!(
-            "Contact {} does not exist; nothing was logged.",
-            req.contact_id
-        );
+    let contact_id = req.contact_id_text();
+    if crm.get(&contact_id).is_none() {
+        let text = format!("Contact {contact_id} does not exist; nothing was logged.");
         return failure(&text, 5000, s.renewed);
     }
     let subject = req.log_info.custom_subject.clone().unwrap_or_default();
     let log = crm.add_log(
         &req.log_info.session_id,
-        &req.contact_id,
+        &contact_id,
         &subject,
         &req.note,
         Value::Object(req.additional_submission),

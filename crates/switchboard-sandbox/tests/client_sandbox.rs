@@ -334,10 +334,16 @@ async fn manual_placeholder_flow_creates_logs_and_verifies() {
     flow.lookup(&client).await.unwrap();
     assert!(matches!(flow.state, FlowState::NeedsContact { .. }));
     assert_eq!(sb.contact_count(), before, "findContact must never create");
-    flow.create(&client, "Jane Placeholder", Some("lead".into()), Map::new())
-        .await
-        .unwrap();
-    let FlowState::Created { contact } = &flow.state else {
+    // The client's one Save: create, then log against the new contact.
+    flow.save(
+        &client,
+        "Jane Placeholder",
+        Some("lead".into()),
+        &call("sess-manual-1", None),
+    )
+    .await
+    .unwrap();
+    let FlowState::Logged { contact, .. } = &flow.state else {
         panic!("{:?}", flow.state)
     };
     assert_eq!(
@@ -345,13 +351,10 @@ async fn manual_placeholder_flow_creates_logs_and_verifies() {
         Some("lead"),
         "the chosen type reached the CRM"
     );
-    flow.log_call(&client, &call("sess-manual-1", None))
-        .await
-        .unwrap();
     let log_body = flow.steps[2].exchanges[0].request_body.clone().unwrap();
     assert!(
         log_body.contains("\"contactType\": \"lead\"")
-            && log_body.contains("Inbound Call from Jane Placeholder"),
+            && log_body.contains("Inbound call from Jane Placeholder"),
         "{log_body}"
     );
     flow.verify(&client).await.unwrap();
@@ -379,7 +382,7 @@ async fn a_failed_create_logs_nothing() {
     let mut flow = PlaceholderFlow::new(number, String::new());
     flow.lookup(&client).await.unwrap();
     let e = flow
-        .create(&client, "X", Some("martian".into()), Map::new())
+        .save(&client, "X", Some("martian".into()), &call("sess-x", None))
         .await
         .unwrap_err();
     assert!(e.to_string().contains("Unknown contact type"), "{e}");
@@ -404,6 +407,7 @@ async fn automatic_flow_names_the_placeholder_like_the_client() {
         &client,
         &AutoSettings::default(),
         &call("sess-auto-1", Some("Jane Doe")),
+        false,
     )
     .await
     .unwrap();
@@ -431,7 +435,7 @@ async fn automatic_flow_names_the_placeholder_like_the_client() {
 }
 
 #[tokio::test]
-async fn automatic_flow_creates_nothing_for_a_known_number() {
+async fn automatic_flow_logs_a_known_number_against_its_contact() {
     let sb = sandbox(SandboxConfig::default()).await;
     let client = signed_in(&sb).await;
     let before = sb.contact_count();
@@ -439,11 +443,31 @@ async fn automatic_flow_creates_nothing_for_a_known_number() {
         phone::parse_input("+14155550100", None).unwrap(),
         String::new(),
     );
-    flow.run_automatic(&client, &AutoSettings::default(), &call("s", None))
-        .await
-        .unwrap();
-    assert!(matches!(flow.state, FlowState::Matched { .. }));
-    assert_eq!(sb.contact_count(), before);
+    flow.run_automatic(
+        &client,
+        &AutoSettings::default(),
+        &call("s-known", None),
+        false,
+    )
+    .await
+    .unwrap();
+    assert!(
+        matches!(
+            flow.state,
+            FlowState::Verified {
+                contact_found: true,
+                log_matched: true,
+                ..
+            }
+        ),
+        "{:?}",
+        flow.state
+    );
+    assert_eq!(sb.contact_count(), before, "nothing was created");
+    assert!(
+        flow.steps.iter().all(|s| s.step != Step::Create),
+        "one match: no create step"
+    );
 }
 
 #[tokio::test]

@@ -11,7 +11,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Mutex;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use serde_json::{Map, Value};
+use serde_json::{json, Map, Value};
 use support::contract::{Contract, Mismatch};
 use switchboard_core::client::{AppConnectClient, Called, Exchange, TokenStyle};
 use switchboard_core::error::ErrorCode;
@@ -629,20 +629,15 @@ const WELL_BEHAVED_LINTS: &[&str] = &[
     "GET /contact: field-without-options at contact[0].additionalInfo",
 ];
 
-/// What createContact received on the framework server (the test connector records it).
-async fn received_types(t: &Target) -> Vec<Value> {
-    let v: Value = reqwest::get(format!("{}/_test/received", t.url))
+/// What createContact and createCallLog received on the framework server (the test connector
+/// records it): `{creates: [...], logs: [...]}`.
+async fn received(t: &Target) -> Value {
+    reqwest::get(format!("{}/_test/received", t.url))
         .await
         .unwrap()
         .json()
         .await
-        .unwrap();
-    v["creates"]
-        .as_array()
         .unwrap()
-        .iter()
-        .map(|c| c["newContactType"].clone())
-        .collect()
 }
 
 fn manual_flow(number: &str) -> PlaceholderFlow {
@@ -703,8 +698,9 @@ async fn the_clients_rules_over_the_real_frameworks_answers() {
     };
     let form = forms::log_form("sandbox", &platform, contacts, None, Direction::Inbound);
     assert_eq!(form.new_contact.unwrap().initial_type, "lead");
+    // The one Save (create, then log), with no type picked.
     typed
-        .create(&c, "Conf Default Type", None, Map::new())
+        .save(&c, "Conf Default Type", None, &call("conf-typed-1"))
         .await
         .unwrap();
     let mut blank = manual_flow("+12025550904");
@@ -714,16 +710,31 @@ async fn the_clients_rules_over_the_real_frameworks_answers() {
     };
     let form = forms::log_form("sandbox", &platform, contacts, None, Direction::Inbound);
     assert_eq!(form.new_contact.unwrap().initial_type, "");
+    // With the client's own toast after a log with no message, and a form value on both calls.
+    let mut quiet = call("conf-quiet-1");
+    quiet.note = "no message".into();
+    quiet.additional_submission = serde_json::from_value(json!({"matter": "m-1"})).unwrap();
     blank
-        .create(&c, "Conf Blank Type", None, Map::new())
+        .save(&c, "Conf Blank Type", None, &quiet)
         .await
         .unwrap();
+    let got = received(&t).await;
     assert_eq!(
-        received_types(&t).await,
+        got["creates"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["newContactType"].clone())
+            .collect::<Vec<_>>(),
         [Value::from("lead"), Value::from("")],
         "what the connector received: never null"
     );
-    let FlowState::Created { contact } = blank.state.clone() else {
+    assert_eq!(
+        got["creates"][1]["additionalSubmission"],
+        json!({"matter": "m-1"}),
+        "the create gets the form's additionalSubmission"
+    );
+    let FlowState::Logged { contact, .. } = blank.state.clone() else {
         panic!("{:?}", blank.state)
     };
     assert_eq!(
@@ -731,12 +742,15 @@ async fn the_clients_rules_over_the_real_frameworks_answers() {
         Some("contact"),
         "\"\" → the CRM's default type"
     );
-
-    // The client's own toast after a log with no message, then the framework's duplicate answer.
-    let mut quiet = call("conf-quiet-1");
-    quiet.note = "no message".into();
-    blank.log_call(&c, &quiet).await.unwrap();
+    // What the framework passed on from the call-log body: the created id, the typed name, the
+    // title the typed name wrote, and the same additionalSubmission.
+    let logged = &got["logs"][1];
+    assert_eq!(logged["contactInfo"]["id"], json!(contact.id));
+    assert_eq!(logged["contactInfo"]["name"], "Conf Blank Type");
+    assert_eq!(logged["subject"], "Inbound call from Conf Blank Type");
+    assert_eq!(logged["additionalSubmission"], json!({"matter": "m-1"}));
     let step = blank.steps.last().unwrap();
+    assert_eq!(step.step, flow::Step::Log);
     assert_eq!(
         (step.return_message.clone(), step.message_source),
         (
@@ -744,13 +758,12 @@ async fn the_clients_rules_over_the_real_frameworks_answers() {
             Some(MessageSource::Client)
         )
     );
-    let dup = t
-        .keep(
-            c.create_call_log(&blank.call_log_request(&contact, &quiet))
-                .await,
-        )
-        .result;
-    let (m, source) = flow::call_log_toast(&dup);
+    // The framework's own answer to a second log for the same session.
+    let dup = t.keep(
+        c.create_call_log(&blank.call_log_request(&contact, &quiet))
+            .await,
+    );
+    let (m, source) = flow::call_log_toast(&dup.exchange, &dup.result);
     assert!(
         m.and_then(|m| m.message)
             .is_some_and(|m| m.starts_with("Existing log for session")),
@@ -764,7 +777,12 @@ async fn the_clients_rules_over_the_real_frameworks_answers() {
     let mut lost = manual_flow("+12025550905");
     lost.lookup(&c).await.unwrap();
     let e = lost
-        .create(&c, "Wrong Key Contact", Some("lead".into()), Map::new())
+        .save(
+            &c,
+            "Wrong Key Contact",
+            Some("lead".into()),
+            &call("conf-lost-1"),
+        )
         .await
         .unwrap_err();
     assert!(e.to_string().contains("no toast, no call log"), "{e}");
@@ -785,8 +803,56 @@ async fn the_clients_rules_over_the_real_frameworks_answers() {
     );
     assert!(matches!(lost.state, FlowState::NeedsContact { .. }));
 
+    // The automatic variant (1.7.0-beta) on an unknown number: the placeholder's name from the
+    // prefix and the number, the configured type, and a call log whose contact fields come from
+    // the created contact as the connector returned it.
+    let mut auto = manual_flow("+12025550906");
+    let settings = flow::AutoSettings {
+        contact_type: Some("lead".into()),
+        ..flow::AutoSettings::default()
+    };
+    auto.run_automatic(&c, &settings, &call("conf-auto-1"), false)
+        .await
+        .unwrap();
+    assert!(
+        matches!(
+            auto.state,
+            FlowState::Verified {
+                contact_found: true,
+                log_matched: true,
+                ..
+            }
+        ),
+        "{:?}",
+        auto.state
+    );
+    let seen = received(&t).await;
+    let created = seen["creates"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(
+        created["newContactName"],
+        "PlaceholderContactConformance Caller +12025550906"
+    );
+    assert_eq!(created["newContactType"], "lead");
+    let logged = seen["logs"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(logged["contactInfo"]["type"], "lead");
+    assert_eq!(
+        logged["contactInfo"]["name"],
+        "PlaceholderContactConformance Caller +12025550906"
+    );
+    assert_eq!(
+        logged["subject"],
+        "Inbound Call from PlaceholderContactConformance Caller +12025550906"
+    );
+    assert!(
+        auto.steps.iter().all(|s| s
+            .return_message
+            .as_ref()
+            .is_none_or(|_| s.step != flow::Step::Create)),
+        "the create answer's message is not shown"
+    );
+
     // Every exchange of this test, through the inspector's lints: only the cases above.
-    for f in [&flagged, &unflagged, &typed, &blank, &lost] {
+    for f in [&flagged, &unflagged, &typed, &blank, &lost, &auto] {
         for e in f.steps.iter().flat_map(|s| &s.exchanges) {
             t.keep_exchange(e);
         }
@@ -798,6 +864,8 @@ async fn the_clients_rules_over_the_real_frameworks_answers() {
         [
             "GET /contact: create-row-flag at contact[0].isNewContact",
             "GET /contact: create-row-id at contact[0].id",
+            // The automatic placeholder, found again by the verification: no deals to offer.
+            "GET /contact: field-without-options at contact[0].additionalInfo",
             "POST /contact: created-contact-missing at contact",
         ]
     );

@@ -43,6 +43,28 @@ export function typedNumber(s: string): string {
   return s.replace(/\d/g, (d) => (++seen > total - 2 ? d : "•"));
 }
 
+/** An edit in a field that shows `typedNumber(value)`: applied to the real value, which is
+ * returned; the field is re-masked with the caret kept. The text after the caret is what was
+ * kept, the common start with the old text too, and what lies between was typed. */
+export function maskedEdit(e: Event, value: string): string {
+  const el = e.currentTarget as HTMLInputElement;
+  const now = el.value;
+  const before = typedNumber(value);
+  const caret = el.selectionStart ?? now.length;
+  const kept = now.length - caret; // characters after the caret, unchanged
+  let start = 0;
+  const limit = Math.min(caret, before.length - kept);
+  while (start < limit && now[start] === before[start]) start++;
+  const typed = now.slice(start, caret);
+  const next = value.slice(0, start) + typed + value.slice(value.length - kept);
+  const masked = typedNumber(next);
+  if (el.value !== masked) {
+    el.value = masked;
+    el.setSelectionRange(start + typed.length, start + typed.length);
+  }
+  return next;
+}
+
 // A run of digits with separators, as typed (+1 (415) 555-0100) or percent-encoded in a URL
 // (%2B1%20415%20555-0100): masked when it holds 7 or more digits. The escapes' own digits are
 // not counted and kept.

@@ -10,21 +10,25 @@ function same(a: JsonValue | undefined, b: JsonValue): boolean {
   return JSON.stringify(a) === JSON.stringify(b);
 }
 
-/** The index of the chosen option of a selection: what was picked, else the first (preselected). */
+/** The index of the chosen option of a selection: what was picked, else the value core says the
+ * form starts with (the first option in 1.6.6); -1 when the dropdown starts blank. */
 export function chosenIndex(f: Extract<FieldModel, { kind: "selection" }>, values: FieldValues): number {
-  const i = f.options.findIndex((o) => same(values[f.key], o.value));
-  return i >= 0 ? i : 0;
+  const current = f.key in values ? values[f.key] : f.value;
+  return f.options.findIndex((o) => same(current, o.value));
 }
 
 /** A field's value as shown: what the person set, else the form's starting value. */
 export function valueOf(f: FieldModel, values: FieldValues): JsonValue | undefined {
   switch (f.kind) {
-    case "selection":
-      return f.options.length ? f.options[chosenIndex(f, values)].value : undefined;
+    case "selection": {
+      const i = chosenIndex(f, values);
+      return i >= 0 ? f.options[i].value : undefined;
+    }
     case "checkbox":
       return typeof values[f.key] === "boolean" ? values[f.key] : f.default;
     case "input":
-      return typeof values[f.key] === "string" ? values[f.key] : "";
+      // Prefilled with the manifest's defaultValue, as core's model says.
+      return typeof values[f.key] === "string" ? values[f.key] : f.value;
     case "warning":
       return undefined;
   }

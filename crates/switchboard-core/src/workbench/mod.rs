@@ -9,11 +9,15 @@
 
 pub mod binding;
 pub mod clock;
+pub mod probe;
+pub mod resend;
 pub mod rules;
 pub mod view;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_report;
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -29,7 +33,7 @@ use crate::check;
 use crate::client::{AppConnectClient, Called, Exchange};
 use crate::error::{ErrorCode, UserError};
 use crate::flow::{
-    auto_placeholder_name, default_subject, AutoSettings, PlaceholderFlow, SimulatedCall,
+    auto_placeholder_name, default_subject, AutoSettings, FlowState, PlaceholderFlow, SimulatedCall,
 };
 use crate::forms::{self, LogForm};
 use crate::keychain::{self, KeychainError, SecretStore};
@@ -38,7 +42,7 @@ use crate::manifest::{self, LoadedManifest, ManifestSource, Platform};
 use crate::oauth::{self, LoopbackRedirect};
 use crate::phone;
 use crate::profile::{Profile, Profiles, PALETTE};
-use crate::report::Report;
+use crate::report::{Report, ReportFormat, ReportRequest};
 use crate::sensitive::Sensitive;
 use crate::wire::{ContactInfo, CreateContactRequest, Direction, LoginResponse};
 
@@ -119,6 +123,11 @@ struct Target {
 struct State {
     profiles: Profiles,
     loaded: LoadedManifest,
+    /// The loaded manifest with the platform's `override` list applied for the profile's CRM
+    /// hostname, as the client uses it. Everything but the file view reads this one.
+    effective: manifest::Manifest,
+    /// The override paths that changed `effective`.
+    overrides_applied: Vec<String>,
     platform: String,
     manifest_problem: Option<String>,
     manifest_warnings: Vec<String>,
@@ -129,6 +138,8 @@ struct State {
     user_names: HashMap<Binding, String>,
     oauth: Option<PendingOAuth>,
     flow: Option<PlaceholderFlow>,
+    /// Every flow of this run, the current one last (for the report).
+    flows: Vec<PlaceholderFlow>,
     flow_busy: bool,
     history: Vec<Recorded>,
     history_path: Option<PathBuf>,
@@ -181,6 +192,7 @@ pub fn phone_view(input: &PhoneInput) -> Result<PhoneView> {
     Ok(PhoneView {
         expansions: phone::expand(&number, &formats),
         overriding_format: phone::overriding_format_param(&formats),
+        formats,
         number,
     })
 }
@@ -191,7 +203,7 @@ impl State {
     }
 
     fn platform(&self) -> Result<(&str, &Platform)> {
-        Ok(self.loaded.manifest.platform(Some(&self.platform))?)
+        Ok(self.effective.platform(Some(&self.platform))?)
     }
 
     fn signed_in(&self) -> bool {
@@ -211,10 +223,34 @@ impl State {
     }
 
     fn recorded(&self, exchange: Exchange, platform: Option<&Platform>) -> Recorded {
-        Recorded {
-            lints: lint::for_exchange(&exchange, platform),
-            curl: exchange.to_curl(),
-            exchange,
+        let context = Some(self.context_of(&exchange));
+        Recorded::new(exchange, platform, context)
+    }
+
+    /// Where a request was made, as the report groups it: the profile, manifest and platform in
+    /// use, and the server the URL itself names (so a switch meanwhile cannot mislabel it).
+    fn context_of(&self, exchange: &Exchange) -> RequestContext {
+        let current = self.target.client.server_url();
+        let server = if exchange.url.starts_with(current) {
+            current.to_owned()
+        } else {
+            url::Url::parse(&exchange.url)
+                .map(|u| u.origin().ascii_serialization())
+                .unwrap_or_default()
+        };
+        RequestContext {
+            profile: self.profile().name.clone(),
+            manifest: self.loaded.source.clone(),
+            platform: self.platform.clone(),
+            server,
+        }
+    }
+
+    /// Keeps a flow for the report: `started` begins a new one, otherwise it replaces the last.
+    fn keep_flow(&mut self, flow: &PlaceholderFlow, started: bool) {
+        match self.flows.last_mut() {
+            Some(last) if !started => *last = flow.clone(),
+            _ => self.flows.push(flow.clone()),
         }
     }
 
@@ -241,7 +277,7 @@ impl State {
 
     fn save_history(&self) {
         if let Some(path) = &self.history_path {
-            let exchanges: Vec<&Exchange> = self.history.iter().map(|r| &r.exchange).collect();
+            let exchanges: Vec<HistoryEntry> = self.history.iter().map(HistoryEntry::of).collect();
             if let Err(e) = crate::store::save(path, &exchanges) {
                 tracing::warn!("{e}");
             }
@@ -296,6 +332,8 @@ impl<S: SecretStore + 'static, C: Clock> Workbench<S, C> {
                 keychain_service: keychain_service.to_owned(),
                 state: Arc::new(Mutex::new(State {
                     profiles,
+                    effective: loaded.manifest.clone(),
+                    overrides_applied: Vec::new(),
                     loaded,
                     platform,
                     manifest_problem: None,
@@ -306,6 +344,7 @@ impl<S: SecretStore + 'static, C: Clock> Workbench<S, C> {
                     user_names: HashMap::new(),
                     oauth: None,
                     flow: None,
+                    flows: Vec::new(),
                     flow_busy: false,
                     history: Vec::new(),
                     history_path: None,
@@ -369,7 +408,7 @@ impl<S: SecretStore + 'static, C: Clock> Workbench<S, C> {
                 return Ok(url.to_owned());
             }
         }
-        s.loaded.manifest.server_url.clone().ok_or_else(|| {
+        s.effective.server_url.clone().ok_or_else(|| {
             UserError::new(
                 ErrorCode::ManifestInvalid,
                 "The manifest has no serverUrl. Set the connector server's URL (the Server field in the app, --server on the command line).",
@@ -380,6 +419,7 @@ impl<S: SecretStore + 'static, C: Clock> Workbench<S, C> {
     /// Builds the client for the open manifest, platform and server, bound to that server, and
     /// restores the session stored for exactly that binding (nothing else is ever sent there).
     fn reconnect(&self, s: &mut State) -> Result<()> {
+        Self::apply_overrides(s);
         let server = self.effective_server(s)?;
         let (name, platform) = s.platform()?;
         let (name, platform) = (name.to_owned(), platform.clone());
@@ -400,6 +440,28 @@ impl<S: SecretStore + 'static, C: Clock> Workbench<S, C> {
         s.drop_oauth();
         self.restore_session(s);
         Ok(())
+    }
+
+    /// Applies the platform's `override` list for the profile's CRM hostname (SPEC §5), keeping
+    /// the client and session. A fixed environment's host counts when the profile has none.
+    fn apply_overrides(s: &mut State) {
+        let raw = s.loaded.manifest.platform(Some(&s.platform)).ok();
+        let host = raw.and_then(|(name, p)| {
+            rules::hostname(name, p, s.profile().hostname.as_deref())
+                .ok()
+                .filter(|h| !h.is_empty())
+        });
+        let (effective, applied) = s
+            .loaded
+            .manifest
+            .with_overrides(&s.platform, host.as_deref());
+        if let Ok((_, p)) = effective.platform(Some(&s.platform)) {
+            if s.target.platform_name == s.platform {
+                s.target.platform = p.clone();
+            }
+        }
+        s.effective = effective;
+        s.overrides_applied = applied;
     }
 
     /// Re-reads which secrets the current binding has stored, and gives the client its session.
@@ -608,7 +670,7 @@ impl<S: SecretStore + 'static, C: Clock> Workbench<S, C> {
     }
 
     fn view_of(&self, s: &State) -> AppView {
-        let m = &s.loaded.manifest;
+        let m = &s.effective;
         let platform = m
             .platform(Some(&s.platform))
             .map(|(k, p)| platform_view(k, p))
@@ -690,6 +752,7 @@ impl<S: SecretStore + 'static, C: Clock> Workbench<S, C> {
         }
         if let Some(h) = input.hostname.filter(|h| !h.trim().is_empty()) {
             s.update_profile(|p| p.hostname = Some(h))?;
+            Self::apply_overrides(&mut s);
         }
         if s.target.binding == target.binding {
             self.restore_session(&mut s);
@@ -789,21 +852,38 @@ impl<S: SecretStore + 'static, C: Clock> Workbench<S, C> {
     ) -> Result<OAuthStarted> {
         let mut s = self.lock().await;
         let target = s.target.clone();
-        let settings = target
+        if target
             .platform
             .auth
             .as_ref()
-            .and_then(|a| a.oauth.clone())
-            .ok_or_else(|| oauth::OAuthError::NotOAuth {
+            .and_then(|a| a.oauth.as_ref())
+            .is_none()
+        {
+            return Err(oauth::OAuthError::NotOAuth {
                 platform: target.platform_name.clone(),
-            })?;
-        let manifest_redirect = oauth::redirect_uri(&s.loaded.manifest, &settings);
-        let oauth_state = oauth::state(&target.platform_name, &settings);
+            }
+            .into());
+        }
         let chosen = hostname
             .clone()
             .filter(|h| !h.trim().is_empty())
             .or_else(|| s.profile().hostname.clone());
         let host = rules::hostname(&target.platform_name, &target.platform, chosen.as_deref())?;
+        // The OAuth settings for that hostname: Clio's regions override the URL and client id.
+        let (manifest_for_host, _) = s.loaded.manifest.with_overrides(
+            &target.platform_name,
+            Some(&host).filter(|h| !h.is_empty()).map(String::as_str),
+        );
+        let settings = manifest_for_host
+            .platform(Some(&target.platform_name))
+            .ok()
+            .and_then(|(_, p)| p.auth.as_ref())
+            .and_then(|a| a.oauth.clone())
+            .ok_or_else(|| oauth::OAuthError::NotOAuth {
+                platform: target.platform_name.clone(),
+            })?;
+        let manifest_redirect = oauth::redirect_uri(&manifest_for_host, &settings);
+        let oauth_state = oauth::state(&target.platform_name, &settings);
         s.drop_oauth();
         let (redirect, listener) = if loopback {
             let l = LoopbackRedirect::bind(manifest_redirect.as_deref(), port).await?;
@@ -817,6 +897,7 @@ impl<S: SecretStore + 'static, C: Clock> Workbench<S, C> {
         let url = oauth::authorize_url(&target.platform_name, &settings, &redirect)?.to_string();
         if let Some(h) = hostname.filter(|h| !h.trim().is_empty()) {
             s.update_profile(|p| p.hostname = Some(h))?;
+            Self::apply_overrides(&mut s);
         }
         let mut wait = None;
         let mut cancel = None;
@@ -982,6 +1063,9 @@ impl<S: SecretStore + 'static, C: Clock> Workbench<S, C> {
         // session: only the client is rebuilt).
         if s.profile().id == id && s.profile().max_body_mib != limit_before {
             self.reconnect(&mut s)?;
+        } else if s.profile().id == id {
+            // A new CRM hostname may select other overrides (SPEC §5).
+            Self::apply_overrides(&mut s);
         }
         Ok(self.view_of(&s))
     }
@@ -1053,6 +1137,34 @@ impl<S: SecretStore + 'static, C: Clock> Workbench<S, C> {
             error,
             return_message,
             message_source,
+            exchange: called.exchange,
+            lints,
+        })
+    }
+
+    /// The client's "Search contacts" row (`page.useContactSearch`, extension 1.6.6):
+    /// `GET /custom/contact/search?name=`, recorded and linted like a lookup.
+    pub async fn search_contacts(&self, name: &str) -> Result<SearchView> {
+        let name = name.trim();
+        if name.is_empty() {
+            return Err(UserError::new(
+                ErrorCode::InvalidInput,
+                "Type a name to search for.",
+            ));
+        }
+        let target = self.session_target().await?;
+        let called = target.client.search_contacts(name).await;
+        let mut s = self.lock().await;
+        let lints = s.record(called.exchange.clone(), &target.platform);
+        self.keep_refreshed(&mut s, &target, called.refreshed_jwt);
+        let (response, error) = match called.result {
+            Ok(r) => (Some(r), None),
+            Err(e) => (None, Some(UserError::from(e))),
+        };
+        Ok(SearchView {
+            name: name.to_owned(),
+            response,
+            error,
             exchange: called.exchange,
             lints,
         })
@@ -1165,7 +1277,10 @@ impl<S: SecretStore + 'static, C: Clock> Workbench<S, C> {
         }
     }
 
-    /// One createCallLog call against a known contact, outside the flow (the CLI's `log`).
+    /// One createCallLog call against a contact the lookup returns, outside the flow (the CLI's
+    /// `log`). As in the client, the number is looked up first and the contact is chosen from that
+    /// answer: `contactId` keeps its JSON type and `contactName`/`contactType` are the row's unless
+    /// `contact` gives others (a given type must be one of the manifest's).
     pub async fn log_call(
         &self,
         input: &PhoneInput,
@@ -1176,9 +1291,49 @@ impl<S: SecretStore + 'static, C: Clock> Workbench<S, C> {
         let target = self.session_target().await?;
         Self::check_contact_type(&target, contact.kind.as_deref())?;
         let call = self.simulated_call(&*self.lock().await, call);
-        let mut flow = PlaceholderFlow::new(phone.number, phone.overriding_format);
-        flow.contact_type = contact.kind.clone();
-        let request = flow.call_log_request(&contact, &call);
+        let mut flow =
+            PlaceholderFlow::new(phone.number, phone.overriding_format).with_formats(phone.formats);
+        let looked_up = flow.lookup(&target.client).await.map(|_| ());
+        {
+            let mut s = self.lock().await;
+            for e in flow.steps.iter().flat_map(|step| step.exchanges.iter()) {
+                s.record(e.clone(), &target.platform);
+            }
+        }
+        looked_up.map_err(UserError::from)?;
+        let rows = match &flow.state {
+            FlowState::Matched { contacts } | FlowState::NeedsContact { contacts } => {
+                contacts.clone()
+            }
+            _ => Vec::new(),
+        };
+        let Some(row) = rows.iter().find(|r| r.id == contact.id) else {
+            let ids: Vec<String> = rows
+                .iter()
+                .map(|r| format!("{} ({})", r.id, r.display_name()))
+                .collect();
+            return Err(UserError::new(
+                ErrorCode::InvalidInput,
+                format!(
+                    "Contact {} is not among the contacts the connector returns for {}, and App Connect only logs against a contact from its lookup. {}",
+                    contact.id,
+                    flow.number.e164,
+                    if ids.is_empty() {
+                        "The lookup returned none.".to_owned()
+                    } else {
+                        format!("Use one of: {}.", ids.join(", "))
+                    }
+                ),
+            ));
+        };
+        flow.log_against(row);
+        if contact.name.is_some() {
+            flow.contact_name = contact.name.clone();
+        }
+        if contact.kind.is_some() {
+            flow.contact_type = contact.kind.clone();
+        }
+        let request = flow.call_log_request(row, &call);
         let called = target.client.create_call_log(&request).await;
         let mut s = self.lock().await;
         let lints = s.record(called.exchange.clone(), &target.platform);
@@ -1190,6 +1345,40 @@ impl<S: SecretStore + 'static, C: Clock> Workbench<S, C> {
                 exchange: called.exchange,
                 lints,
             },
+        })
+    }
+
+    /// SPEC §8 on its own (the CLI's `verify`): a new lookup of the number returns the contact
+    /// (`contact_id`, or any real match when none is given) and `GET /callLog` reports the session
+    /// as logged. The exchanges go to the history; the flow in progress is left alone.
+    pub async fn verify_call(
+        &self,
+        input: &PhoneInput,
+        session_id: &str,
+        contact_id: Option<String>,
+    ) -> Result<FlowView> {
+        let phone = phone_view(input)?;
+        let target = self.session_target().await?;
+        let mut flow = PlaceholderFlow::new(phone.number.clone(), phone.overriding_format.clone())
+            .with_formats(phone.formats.clone());
+        flow.state = FlowState::Logged {
+            contact: ContactInfo {
+                id: contact_id.unwrap_or_default(),
+                ..ContactInfo::default()
+            },
+            log_id: None,
+            session_id: session_id.to_owned(),
+        };
+        let error = flow.verify(&target.client).await.err().map(UserError::from);
+        let mut s = self.lock().await;
+        for e in flow.steps.iter().flat_map(|step| step.exchanges.iter()) {
+            s.record(e.clone(), &target.platform);
+        }
+        Ok(FlowView {
+            phone,
+            flow,
+            error,
+            subjects: None,
         })
     }
 
@@ -1231,6 +1420,7 @@ impl<S: SecretStore + 'static, C: Clock> Workbench<S, C> {
         let phone = phone.unwrap_or_else(|| PhoneView {
             expansions: Vec::new(),
             overriding_format: flow.overriding_format.clone(),
+            formats: flow.formats.clone(),
             number: flow.number.clone(),
         });
         s.flow_busy = false;
@@ -1238,6 +1428,7 @@ impl<S: SecretStore + 'static, C: Clock> Workbench<S, C> {
         if s.target.binding == target.binding {
             s.flow = Some(flow.clone());
         }
+        s.keep_flow(&flow, recorded_before == 0);
         let subjects = flow_contact(&flow).map(|c| Subjects {
             inbound: default_subject(Direction::Inbound, c.display_name()),
             outbound: default_subject(Direction::Outbound, c.display_name()),
@@ -1262,38 +1453,29 @@ impl<S: SecretStore + 'static, C: Clock> Workbench<S, C> {
             s.flow = None;
             s.flow_busy = true;
         }
-        let mut flow = PlaceholderFlow::new(phone.number.clone(), phone.overriding_format.clone());
+        let mut flow = PlaceholderFlow::new(phone.number.clone(), phone.overriding_format.clone())
+            .with_formats(phone.formats.clone());
         let error = flow.lookup(&target.client).await.err().map(UserError::from);
         Ok(self.put_flow(flow, &target, error, 0, Some(phone)).await)
     }
 
-    pub async fn flow_create(
-        &self,
-        name: &str,
-        contact_type: Option<String>,
-        additional: Map<String, Value>,
-    ) -> Result<FlowView> {
-        let contact_type = contact_type.filter(|t| !t.is_empty());
+    /// The manual flow's one Save with the create row chosen (extension 1.6.6): `POST /contact`,
+    /// then `POST /callLog` for the created contact, both with the form's `additionalSubmission`
+    /// (`save.call.additionalSubmission` holds every form value by `const`; only the manifest's
+    /// call-log and new-contact fields that are truthy and not `"none"` are sent).
+    pub async fn flow_save(&self, save: SaveInput) -> Result<FlowView> {
+        let contact_type = save.contact_type.filter(|t| !t.is_empty());
         let (mut flow, target) = self.take_flow().await?;
         if let Err(e) = Self::check_contact_type(&target, contact_type.as_deref()) {
             let _ = self.put_flow(flow, &target, None, usize::MAX, None).await;
             return Err(e);
         }
+        let mut call = self.simulated_call(&*self.lock().await, save.call);
+        call.additional_submission =
+            crate::flow::form_submission(&target.platform, &call.additional_submission);
         let before = flow.steps.len();
         let error = flow
-            .create(&target.client, name, contact_type, additional)
-            .await
-            .err()
-            .map(UserError::from);
-        Ok(self.put_flow(flow, &target, error, before, None).await)
-    }
-
-    pub async fn flow_log(&self, call: CallInput) -> Result<FlowView> {
-        let (mut flow, target) = self.take_flow().await?;
-        let call = self.simulated_call(&*self.lock().await, call);
-        let before = flow.steps.len();
-        let error = flow
-            .log_call(&target.client, &call)
+            .save(&target.client, &save.name, contact_type, &call)
             .await
             .err()
             .map(UserError::from);
@@ -1325,9 +1507,16 @@ impl<S: SecretStore + 'static, C: Clock> Workbench<S, C> {
             s.flow_busy = true;
             self.simulated_call(&s, call)
         };
-        let mut flow = PlaceholderFlow::new(phone.number.clone(), phone.overriding_format.clone());
+        let mut flow = PlaceholderFlow::new(phone.number.clone(), phone.overriding_format.clone())
+            .with_formats(phone.formats.clone());
+        let new_contact_fields = target
+            .platform
+            .page
+            .as_ref()
+            .and_then(|p| p.new_contact.as_ref())
+            .is_some_and(|f| f.additional_fields.is_some());
         let error = flow
-            .run_automatic(&target.client, &settings, &call)
+            .run_automatic(&target.client, &settings, &call, new_contact_fields)
             .await
             .err()
             .map(UserError::from);
@@ -1383,12 +1572,12 @@ impl<S: SecretStore + 'static, C: Clock> Workbench<S, C> {
     }
 
     fn open_history_in(&self, s: &mut State, path: PathBuf) -> Option<String> {
-        let problem = match crate::store::load::<Exchange>(&path) {
+        let problem = match crate::store::load::<HistoryEntry>(&path) {
             Ok(list) => {
                 let platform = s.platform().ok().map(|(_, p)| p.clone());
                 s.history = list
                     .into_iter()
-                    .map(|e| s.recorded(e, platform.as_ref()))
+                    .map(|e| Recorded::new(e.exchange, platform.as_ref(), e.context))
                     .collect();
                 None
             }
@@ -1408,26 +1597,31 @@ impl<S: SecretStore + 'static, C: Clock> Workbench<S, C> {
         s.save_history();
     }
 
-    /// A Markdown report of what was checked, and a file name for it. Built from non-secret data;
-    /// every secret stored for the current server is masked again in the finished text.
-    pub async fn report(&self) -> (String, String) {
+    /// The report of this session in `format`, and a file name for it. Built from non-secret
+    /// data; every secret stored for the current server (and every server a request went to) is
+    /// masked again in the finished text.
+    pub async fn report(&self, format: ReportFormat) -> (String, String) {
         let s = self.lock().await;
         let now = self.shared.clock.now_ms();
         let findings = check::check(&s.loaded.text);
-        let mut secrets: Vec<String> = Vec::new();
         let store = &self.shared.store;
-        if let Ok(Some(t)) = store.get(&s.target.binding.account(SecretKind::Session)) {
-            secrets.push(t.expose().clone());
+        let mut secrets: Vec<String> = Vec::new();
+        let mut bindings = vec![s.target.binding.clone()];
+        bindings.extend(s.user_names.keys().cloned());
+        for binding in &bindings {
+            if let Ok(Some(t)) = store.get(&binding.account(SecretKind::Session)) {
+                secrets.push(t.expose().clone());
+            }
+            if let Ok(values) = keychain::login_values(store, binding) {
+                secrets.extend(
+                    values
+                        .values()
+                        .filter_map(|v| v.as_str().map(str::to_owned)),
+                );
+            }
         }
         if let Some(t) = s.target.client.jwt() {
             secrets.push(t.expose().clone());
-        }
-        if let Ok(values) = keychain::login_values(store, &s.target.binding) {
-            secrets.extend(
-                values
-                    .values()
-                    .filter_map(|v| v.as_str().map(str::to_owned)),
-            );
         }
         let secret_refs: Vec<&str> = secrets.iter().map(String::as_str).collect();
         let user = s.user_names.get(&s.target.binding).map(String::as_str);
@@ -1441,12 +1635,16 @@ impl<S: SecretStore + 'static, C: Clock> Workbench<S, C> {
                 .signed_in()
                 .then_some("(session restored from the keychain)")),
             findings: &findings,
-            exchanges: s
+            requests: s
                 .history
                 .iter()
-                .map(|r| (&r.exchange, r.lints.as_slice()))
+                .map(|r| ReportRequest {
+                    exchange: &r.exchange,
+                    lints: &r.lints,
+                    context: r.context.as_ref(),
+                })
                 .collect(),
-            flow: s.flow.as_ref(),
+            flows: s.flows.iter().collect(),
         };
         let slug: String = s
             .profile()
@@ -1455,14 +1653,18 @@ impl<S: SecretStore + 'static, C: Clock> Workbench<S, C> {
             .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
             .collect();
         (
-            report.render(&secret_refs),
-            format!("switchboard-{slug}-{}.md", clock::file_stamp(now)),
+            report.render(format, &secret_refs),
+            format!(
+                "switchboard-{slug}-{}.{}",
+                clock::file_stamp(now),
+                format.extension()
+            ),
         )
     }
 
     /// Writes the report to `path` (creating its folder) and returns the path written.
-    pub async fn write_report(&self, path: &Path) -> Result<PathBuf> {
-        let (text, _) = self.report().await;
+    pub async fn write_report(&self, path: &Path, format: ReportFormat) -> Result<PathBuf> {
+        let (text, _) = self.report(format).await;
         let write = || -> std::io::Result<()> {
             if let Some(dir) = path.parent() {
                 std::fs::create_dir_all(dir)?;

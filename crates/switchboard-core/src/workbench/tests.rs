@@ -491,7 +491,23 @@ async fn flows_follow_their_order_and_end_with_their_server() {
     assert_eq!(view.flow.steps.len(), 1);
     assert!(view.subjects.is_none(), "no contact yet");
     f.wb.set_server_url(&b.url).await.unwrap();
-    let e = f.wb.flow_create("X", None, Map::new()).await.unwrap_err();
+    let e =
+        f.wb.flow_save(SaveInput {
+            name: "X".into(),
+            contact_type: None,
+            call: CallInput {
+                direction: Direction::Inbound,
+                caller_name: None,
+                duration_s: 30,
+                note: String::new(),
+                subject: None,
+                started_minutes_ago: 0,
+                additional_submission: Map::new(),
+                session_id: None,
+            },
+        })
+        .await
+        .unwrap_err();
     assert_eq!(
         e.code,
         ErrorCode::NotSignedIn,
@@ -593,4 +609,35 @@ async fn the_answer_size_limit_is_a_profile_setting() {
     // Raised, the same answer is read.
     f.wb.profile_update(&id, edit(3)).await.unwrap();
     f.sign_in("key", false).await.unwrap();
+}
+
+/// The client's "Search contacts" row: a name search on the signed-in server, recorded; a blank
+/// name is refused before any request.
+#[tokio::test]
+async fn the_search_row_searches_by_name_on_the_session_server() {
+    let a = Recorder::start("a").await;
+    let f = Fixture::new(&a.url).await;
+    f.sign_in("key", false).await.unwrap();
+    let before = a.seen().len();
+    let e = f.wb.search_contacts("  ").await.unwrap_err();
+    assert_eq!(e.code, ErrorCode::InvalidInput);
+    assert_eq!(a.seen().len(), before, "nothing was sent");
+    let found = f.wb.search_contacts("Ada Lovelace").await.unwrap();
+    assert!(found.error.is_none(), "{:?}", found.error);
+    let sent = a.seen().last().cloned().unwrap();
+    assert_eq!(sent.method, "GET");
+    assert!(
+        sent.target.starts_with("/custom/contact/search?")
+            && sent.target.contains("name=Ada+Lovelace")
+            && sent.target.contains("jwtToken=token-of-a"),
+        "{}",
+        sent.target
+    );
+    let history = f.wb.history().await;
+    assert!(history
+        .last()
+        .unwrap()
+        .exchange
+        .url
+        .contains("/custom/contact/search"));
 }

@@ -167,6 +167,8 @@ pub struct PhoneView {
     pub expansions: Vec<Expansion>,
     /// The `overridingFormat` query value as the client sends it.
     pub overriding_format: String,
+    /// The same formats as a list, as `POST /callLog` sends them.
+    pub formats: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize, ts_rs::TS)]
@@ -183,6 +185,18 @@ pub struct LookupView {
     pub message_source: Option<MessageSource>,
     pub exchange: Exchange,
     /// Connector behaviour that breaks or changes what the real client shows.
+    pub lints: Vec<Lint>,
+}
+
+/// A name search from the client's "Search contacts" row.
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct SearchView {
+    pub name: String,
+    pub response: Option<FindContactResponse>,
+    pub error: Option<UserError>,
+    pub exchange: Exchange,
     pub lints: Vec<Lint>,
 }
 
@@ -223,6 +237,17 @@ pub struct FlowView {
 pub struct Subjects {
     pub inbound: String,
     pub outbound: String,
+}
+
+/// The manual flow's one Save with the create row chosen: the typed name, the picked type (none
+/// or `""`: never touched) and the call with every form value by `const`.
+#[derive(Debug, Clone, Deserialize, ts_rs::TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct SaveInput {
+    pub name: String,
+    pub contact_type: Option<String>,
+    pub call: CallInput,
 }
 
 /// The simulated call a person describes in the log form.
@@ -317,6 +342,55 @@ pub struct Recorded {
     pub exchange: Exchange,
     pub lints: Vec<Lint>,
     pub curl: String,
+    /// Where it was made; `None` for history kept by a version that did not record it.
+    pub context: Option<RequestContext>,
+}
+
+impl Recorded {
+    pub fn new(
+        exchange: Exchange,
+        platform: Option<&crate::manifest::Platform>,
+        context: Option<RequestContext>,
+    ) -> Self {
+        Self {
+            lints: crate::lint::for_exchange(&exchange, platform),
+            curl: exchange.to_curl(),
+            exchange,
+            context,
+        }
+    }
+}
+
+/// Where a request was made: the profile, manifest and platform in use and the server it went to
+/// (no secrets).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct RequestContext {
+    pub profile: String,
+    pub manifest: String,
+    pub platform: String,
+    pub server: String,
+}
+
+/// A history entry as the history file keeps it (redacted; lints are recomputed on load). Files
+/// written before contexts were kept hold bare exchanges, which read as entries with none.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct HistoryEntry {
+    #[serde(flatten)]
+    pub exchange: Exchange,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub context: Option<RequestContext>,
+}
+
+impl HistoryEntry {
+    pub(crate) fn of(r: &Recorded) -> Self {
+        Self {
+            exchange: r.exchange.clone(),
+            context: r.context.clone(),
+        }
+    }
 }
 
 pub(crate) fn platform_view(name: &str, p: &Platform) -> PlatformView {
@@ -365,4 +439,35 @@ pub(crate) fn platform_view(name: &str, p: &Platform) -> PlatformView {
         call_log_fields: p.call_log_fields().to_vec(),
         new_contact_fields: p.new_contact_fields().to_vec(),
     }
+}
+
+/// What a number of the sandbox shows when looked up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ts_rs::TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub enum SandboxNumberKind {
+    /// Two contacts share it: the client lists both.
+    Shared,
+    /// Stored only in a local format: found only with an overriding format.
+    FormatOnly,
+    /// A short extension, sent with `isExtension=true`.
+    Extension,
+    /// No contact has it: the client offers to create one.
+    Unknown,
+}
+
+/// A number of the sandbox's fake CRM worth trying, taken from its data.
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct SandboxNumber {
+    pub kind: SandboxNumberKind,
+    /// What to type in the lookup.
+    pub number: String,
+    /// The overriding format the lookup needs to find it, if any.
+    pub format: Option<String>,
+    /// The names of the contacts it finds.
+    pub contacts: Vec<String>,
+    /// What it shows, in a sentence.
+    pub note: String,
 }

@@ -4,5 +4,12 @@ import type { JsonValue } from "./serde_json/JsonValue";
 
 /**
  * `POST /callLog` body.
+ *
+ * As extension 1.6.6 sends it: `contactId` keeps the JSON type the connector gave the id (a number
+ * stays a number), and keys the client leaves `undefined` (no type, no name) are left out.
  */
-export type CallLogRequest = { logInfo: LogInfo, contactId: string, contactType: string | null, contactName: string, note: string, additionalSubmission: { [key in string]: JsonValue }, };
+export type CallLogRequest = { logInfo: LogInfo, contactId?: string | number | null, contactType?: string, contactName?: string, note: string, additionalSubmission: { [key in string]: JsonValue }, 
+/**
+ * The user's overriding formats, as a list (`GET /contact` sends them comma-joined).
+ */
+overridingFormat: Array<string>, };

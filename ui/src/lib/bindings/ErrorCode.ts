@@ -3,4 +3,4 @@
 /**
  * Stable error codes. Add one only when a caller branches on it.
  */
-export type ErrorCode = "ManifestInvalid" | "PhoneInvalid" | "ServerUnreachable" | "Timeout" | "Unauthorized" | "Rejected" | "BadResponse" | "KeychainUnavailable" | "NotSignedIn" | "FlowOrder" | "InvalidInput" | "Storage" | "Internal";
+export type ErrorCode = "ManifestInvalid" | "PhoneInvalid" | "ServerUnreachable" | "Timeout" | "Unauthorized" | "Rejected" | "BadResponse" | "KeychainUnavailable" | "NotSignedIn" | "FlowOrder" | "InvalidInput" | "Storage" | "Cancelled" | "Internal";

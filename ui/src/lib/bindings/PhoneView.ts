@@ -6,4 +6,8 @@ export type PhoneView = { number: ParsedNumber, expansions: Array<Expansion>,
 /**
  * The `overridingFormat` query value as the client sends it.
  */
-overridingFormat: string, };
+overridingFormat: string, 
+/**
+ * The same formats as a list, as `POST /callLog` sends them.
+ */
+formats: Array<string>, };

@@ -3,4 +3,20 @@ import type { FlowState } from "./FlowState";
 import type { ParsedNumber } from "./ParsedNumber";
 import type { StepRecord } from "./StepRecord";
 
-export type PlaceholderFlow = { number: ParsedNumber, overridingFormat: string, state: FlowState, contactType: string | null, steps: Array<StepRecord>, };
+export type PlaceholderFlow = { number: ParsedNumber, 
+/**
+ * The formats as `GET /contact` sends them (comma-joined).
+ */
+overridingFormat: string, 
+/**
+ * The same formats as `POST /callLog` sends them (a list).
+ */
+formats: Array<string>, state: FlowState, 
+/**
+ * The `contactType` the call log is sent with (`None`: left out, as the client does).
+ */
+contactType: string | null, 
+/**
+ * The `contactName` the call log is sent with.
+ */
+contactName: string | null, steps: Array<StepRecord>, };

@@ -1,0 +1,629 @@
+//! `switchboard test` end to end: scenario files run by the built binary against the project's
+//! sandbox (with its latency, error-rate and rate-limit faults) and against a connector server on
+//! the real `@app-connect/core` framework (tests/conformance). Every run is judged twice: by the
+//! exit code and by the JUnit XML, parsed with a strict XML parser. No report may hold the API key
+//! or a session token. Scenario runs keep their session in memory: no Secret Service is needed.
+
+mod support;
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use support::{StandaloneSandbox, BIN};
+
+const KEY: &str = "k3y-Sw1tchb0ard-scenario-test";
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// One testcase of a JUnit report.
+#[derive(Debug)]
+struct Case {
+    name: String,
+    line: Option<String>,
+    failure: Option<String>,
+    error: Option<String>,
+    out: String,
+}
+
+/// The report's totals (`tests`, `failures`, `errors` of `<testsuites>`) and its testcases.
+struct Junit {
+    tests: usize,
+    failures: usize,
+    errors: usize,
+    cases: Vec<Case>,
+}
+
+impl Junit {
+    fn parse(text: &str) -> Self {
+        let doc = roxmltree::Document::parse(text)
+            .unwrap_or_else(|e| panic!("the JUnit report is well-formed XML ({e}):\n{text}"));
+        let root = doc.root_element();
+        assert_eq!(root.tag_name().name(), "testsuites");
+        let num = |name: &str| -> usize { root.attribute(name).unwrap().parse().unwrap() };
+        let cases = root
+            .descendants()
+            .filter(|n| n.has_tag_name("testcase"))
+            .map(|c| {
+                let child = |tag: &str| {
+                    c.children().find(|n| n.has_tag_name(tag)).map(|n| {
+                        format!(
+                            "{}\n{}",
+                            n.attribute("message").unwrap_or(""),
+                            n.text().unwrap_or("")
+                        )
+                    })
+                };
+                Case {
+                    name: c.attribute("name").unwrap().to_owned(),
+                    line: c.attribute("line").map(str::to_owned),
+                    failure: child("failure"),
+                    error: child("error"),
+                    out: child("system-out").unwrap_or_default(),
+                }
+            })
+            .collect();
+        Self {
+            tests: num("tests"),
+            failures: num("failures"),
+            errors: num("errors"),
+            cases,
+        }
+    }
+
+    fn case(&self, prefix: &str) -> &Case {
+        self.cases
+            .iter()
+            .find(|c| c.name.starts_with(prefix))
+            .unwrap_or_else(|| panic!("a testcase named {prefix}…: {:?}", self.cases))
+    }
+}
+
+/// A folder with scenario files and the bundled manifest, and the run's reports.
+struct Run {
+    dir: tempfile::TempDir,
+}
+
+struct Reports {
+    output: Output,
+    junit: Junit,
+    junit_text: String,
+    json: Value,
+    html: String,
+    markdown: String,
+}
+
+impl Reports {
+    fn stdout(&self) -> String {
+        String::from_utf8_lossy(&self.output.stdout).into_owned()
+    }
+
+    fn stderr(&self) -> String {
+        String::from_utf8_lossy(&self.output.stderr).into_owned()
+    }
+
+    /// Neither the API key nor any session token (a JWT starts `eyJ`) appears anywhere.
+    fn assert_no_secrets(&self, key: &str) {
+        for (what, text) in [
+            ("stdout", self.stdout()),
+            ("stderr", self.stderr()),
+            ("junit", self.junit_text.clone()),
+            ("json", self.json.to_string()),
+            ("html", self.html.clone()),
+            ("markdown", self.markdown.clone()),
+        ] {
+            assert!(!text.contains(key), "{what} shows the API key:\n{text}");
+            assert!(
+                !text.contains("eyJ"),
+                "{what} shows a session token:\n{text}"
+            );
+        }
+    }
+}
+
+impl Run {
+    fn new() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::copy(
+            repo().join("manifests/sandbox.json"),
+            dir.path().join("sandbox.json"),
+        )
+        .unwrap();
+        Self { dir }
+    }
+
+    fn write(&self, name: &str, text: &str) -> PathBuf {
+        let path = self.dir.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
+    /// `switchboard test FILES --junit --json --html --markdown` with `env`.
+    fn test(&self, files: &[&Path], env: &[(&str, &str)]) -> Reports {
+        let out = self.dir.path().join("reports");
+        let (junit, json, html, md) = (
+            out.join("junit.xml"),
+            out.join("report.json"),
+            out.join("report.html"),
+            out.join("report.md"),
+        );
+        for f in [&junit, &json, &html, &md] {
+            let _ = std::fs::remove_file(f);
+        }
+        let mut cmd = Command::new(BIN);
+        // `--json PATH` before the files: the CLI's global --json switch must not take it.
+        cmd.arg("test").arg("--json").arg(&json);
+        cmd.args(files);
+        cmd.arg("--junit").arg(&junit).arg("--html").arg(&html);
+        cmd.arg("--markdown").arg(&md);
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let output = cmd
+            .env_remove("SWITCHBOARD_API_KEY")
+            .env(
+                "SWITCHBOARD_KEYCHAIN_SERVICE",
+                "switchboard-scenario-test-unused",
+            )
+            .stdin(Stdio::null())
+            .output()
+            .expect("the binary runs");
+        let read = |p: &Path| {
+            std::fs::read_to_string(p).unwrap_or_else(|e| {
+                panic!(
+                    "{} was written ({e}); stderr: {}",
+                    p.display(),
+                    String::from_utf8_lossy(&output.stderr)
+                )
+            })
+        };
+        let junit_text = read(&junit);
+        Reports {
+            junit: Junit::parse(&junit_text),
+            junit_text,
+            json: serde_json::from_str(&read(&json)).unwrap(),
+            html: read(&html),
+            markdown: read(&md),
+            output,
+        }
+    }
+}
+
+fn sandbox_env(sb: &StandaloneSandbox) -> Vec<(&'static str, String)> {
+    vec![("SB_URL", sb.url.clone()), ("SB_KEY", KEY.to_owned())]
+}
+
+fn env_refs<'a>(env: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a str)> {
+    env.iter().map(|(k, v)| (*k, v.as_str())).collect()
+}
+
+const HEADER: &str = "manifest: sandbox.json\nplatform: sandbox\nserver: ${SB_URL}\nlogin: { apiKey: ${SB_KEY} }\nregion: US\nformats: [\"(***) ***-****\"]\n";
+
+#[test]
+fn a_passing_scenario_against_the_sandbox() {
+    let sb = StandaloneSandbox::start(KEY, &[]);
+    let run = Run::new();
+    run.write(
+        "numbers.csv",
+        "+14155550100\n# a comment\n(650) 253-0000\n+19995550000\n",
+    );
+    let file = run.write(
+        "sandbox.yaml",
+        &format!(
+            "name: Sandbox contract\n{HEADER}steps:
+  - find: \"+14155550100\"
+    expect: {{ contacts: 1, names: [\"Ada Lovelace\"], createRow: true, lints: no-errors }}
+  - find: \"+19995550000\"
+    expect: {{ contacts: 0, createRow: true }}
+  - flow: \"+12025550188\"
+    name: \"Scenario Placeholder\"
+    type: lead
+    expect: {{ verified: true }}
+  - batch: numbers.csv
+    concurrency: 4
+    expect: {{ errors: 0, p95Ms: 5000 }}
+  - batch: [\"+14155550100\", \"+14155550123\"]
+  - formats: \"+16502530000\"
+    contact: Grace Hopper
+    expect: {{ found: [national, \"(***) ***-****\"], notFound: [E.164] }}
+  - contract: true
+    expect: {{ errors: 0 }}
+"
+        ),
+    );
+    let env = sandbox_env(&sb);
+    let r = run.test(&[&file], &env_refs(&env));
+    assert_eq!(
+        r.output.status.code(),
+        Some(0),
+        "{}\n{}",
+        r.stdout(),
+        r.stderr()
+    );
+    assert_eq!((r.junit.tests, r.junit.failures, r.junit.errors), (7, 0, 0));
+    assert!(r
+        .junit
+        .cases
+        .iter()
+        .all(|c| c.failure.is_none() && c.error.is_none()));
+    // Lines point into the scenario file.
+    assert_eq!(
+        r.junit.case("1. find +14155550100").line.as_deref(),
+        Some("9")
+    );
+    assert_eq!(r.junit.case("3. flow").line.as_deref(), Some("13"));
+    // The probe says which formats found the contact, with the connector's time.
+    let probe = &r.junit.case("6. formats").out;
+    assert!(probe.contains("E.164: not found"), "{probe}");
+    assert!(probe.contains("(***) ***-****: found"), "{probe}");
+    let steps = &r.json["scenarios"][0]["steps"];
+    assert_eq!(r.json["passed"], true);
+    assert_eq!(steps[3]["batch"]["count"], 3);
+    assert_eq!(steps[3]["batch"]["errors"], 0);
+    assert!(steps[5]["probes"][0]["ms"].is_u64());
+    // The contract step lists the sandbox's warnings (no SMS logging) but no errors.
+    let codes: Vec<&str> = steps[6]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["code"].as_str().unwrap())
+        .collect();
+    assert!(codes.contains(&"message-log-missing"), "{codes:?}");
+    assert!(
+        r.html.contains("<svg") && r.html.contains("PASSED"),
+        "an HTML report with a histogram"
+    );
+    assert!(!r.html.contains("<script"));
+    assert!(
+        r.markdown.contains("| ✅ Sandbox contract |"),
+        "{}",
+        r.markdown
+    );
+    assert!(r.stdout().contains("0 of 7 steps failed"), "{}", r.stdout());
+    r.assert_no_secrets(KEY);
+}
+
+#[test]
+fn failing_expectations_say_what_was_expected_and_what_came() {
+    let sb = StandaloneSandbox::start(KEY, &[]);
+    let run = Run::new();
+    let file = run.write(
+        "wrong.yaml",
+        &format!(
+            "{HEADER}steps:
+  - find: \"+14155550100\"
+    expect: {{ contacts: 2, names: [\"Charles Babbage\"], createRow: false }}
+  - find: \"+14155550100\"
+    expect: {{ lints: [create-row-missing] }}
+  - formats: \"+16502530000\"
+    expect: {{ found: [E.164] }}
+  - contract: true
+    expect: {{ findings: [] }}
+  - batch: [\"+14155550100\", \"not a number\"]
+  - find: \"+14155550123\"
+    expect: {{ contacts: 2, names: [\"Katherine Johnson\", \"Dorothy Vaughan\"] }}
+"
+        ),
+    );
+    let env = sandbox_env(&sb);
+    let r = run.test(&[&file], &env_refs(&env));
+    assert_eq!(r.output.status.code(), Some(1), "{}", r.stdout());
+    assert_eq!((r.junit.tests, r.junit.failures, r.junit.errors), (6, 5, 0));
+    let first = r
+        .junit
+        .case("1. find")
+        .failure
+        .as_ref()
+        .expect("step 1 fails");
+    assert!(first.contains("contacts: expected 2, got 1"), "{first}");
+    assert!(
+        first.contains("names: expected [Charles Babbage], got [Ada Lovelace]"),
+        "{first}"
+    );
+    assert!(
+        first.contains("createRow: expected false, got true"),
+        "{first}"
+    );
+    // The exchange is in the failure, redacted.
+    assert!(first.contains("GET http://127.0.0.1:"), "{first}");
+    assert!(first.contains("jwtToken=<redacted>"), "{first}");
+    let lints = r.junit.case("2. find").failure.as_ref().unwrap();
+    assert!(
+        lints.contains("lints: expected [create-row-missing], got []"),
+        "{lints}"
+    );
+    let formats = r.junit.case("3. formats").failure.as_ref().unwrap();
+    assert!(
+        formats.contains("expected [E.164], got [(***) ***-****, national]"),
+        "{formats}"
+    );
+    let contract = r.junit.case("4. contract").failure.as_ref().unwrap();
+    assert!(contract.contains("message-log-missing"), "{contract}");
+    let batch = r.junit.case("5. batch").failure.as_ref().unwrap();
+    assert!(
+        batch.contains("errors: expected 0, got 1 (1 invalid input)"),
+        "{batch}"
+    );
+    assert!(batch.contains("not a number"), "{batch}");
+    assert!(
+        r.junit.case("6. find").failure.is_none(),
+        "{:?}",
+        r.junit.case("6. find")
+    );
+    // The terminal says the same.
+    let out = r.stdout();
+    assert!(out.contains("contacts: expected 2, got 1"), "{out}");
+    assert!(out.contains("5 of 6 steps failed"), "{out}");
+    assert!(r.stderr().contains("5 of 6 steps failed"), "{}", r.stderr());
+    assert!(r.html.contains("FAILED") && r.html.contains("Charles Babbage"));
+    r.assert_no_secrets(KEY);
+}
+
+#[test]
+fn scenario_problems_are_named_and_fail_the_run() {
+    let run = Run::new();
+    let unset = run.write(
+        "unset.yaml",
+        "manifest: sandbox.json\nlogin: { apiKey: ${SWITCHBOARD_TEST_SURELY_UNSET} }\nsteps:\n  - contract: true\n",
+    );
+    let typo = run.write(
+        "typo.yaml",
+        "manifest: sandbox.json\nsteps:\n  - find: \"+14155550100\"\n    expcet: { contacts: 1 }\n",
+    );
+    let r = run.test(&[&unset, &typo], &[]);
+    assert_eq!(r.output.status.code(), Some(1));
+    assert_eq!((r.junit.tests, r.junit.failures, r.junit.errors), (2, 0, 2));
+    let e = r.junit.cases[0].error.as_ref().unwrap();
+    assert!(e.contains("SWITCHBOARD_TEST_SURELY_UNSET (line 2)"), "{e}");
+    let e = r.junit.cases[1].error.as_ref().unwrap();
+    assert!(e.contains("expcet") && e.contains("line"), "{e}");
+    assert!(r.stdout().contains("ERROR"), "{}", r.stdout());
+}
+
+#[test]
+fn batches_against_a_slow_failing_rate_limited_sandbox() {
+    let run = Run::new();
+    let numbers: Vec<String> = (0..10)
+        .map(|i| format!("\"+1415555{:04}\"", 2000 + i))
+        .collect();
+    let list = numbers.join(", ");
+
+    // Half of the lookups crash (spread evenly, so exactly 5 of 10).
+    let errors = StandaloneSandbox::start(KEY, &["--error-rate", "0.5"]);
+    let file = run.write(
+        "errors.yaml",
+        &format!(
+            "{HEADER}steps:\n  - batch: [{list}]\n    expect: {{ errors: 5 }}\n  - batch: [{list}]\n    concurrency: 4\n    expect: {{ maxErrors: 1 }}\n"
+        ),
+    );
+    let env = sandbox_env(&errors);
+    let r = run.test(&[&file], &env_refs(&env));
+    assert_eq!(r.output.status.code(), Some(1), "{}", r.stdout());
+    assert_eq!((r.junit.failures, r.junit.errors), (1, 0));
+    assert!(
+        r.junit.case("1. batch").failure.is_none(),
+        "exactly 5 of 10 failed"
+    );
+    let f = r.junit.case("2. batch").failure.as_ref().unwrap();
+    assert!(
+        f.contains("errors: expected at most 1, got 5 (5 5xx / crash)"),
+        "{f}"
+    );
+    assert!(f.contains("HTTP 500"), "the failing exchange is shown: {f}");
+    assert_eq!(
+        r.json["scenarios"][0]["steps"][1]["batch"]["errorsByKind"]["5xx / crash"],
+        5
+    );
+    r.assert_no_secrets(KEY);
+    drop(errors);
+
+    // Latency: p95 against a threshold either side of it.
+    let slow = StandaloneSandbox::start(KEY, &["--latency", "120..140"]);
+    let file = run.write(
+        "slow.yaml",
+        &format!(
+            "{HEADER}steps:\n  - batch: [{list}]\n    concurrency: 5\n    expect: {{ p95Ms: 5000 }}\n  - batch: [{list}]\n    concurrency: 5\n    expect: {{ p95Ms: 50 }}\n"
+        ),
+    );
+    let env = sandbox_env(&slow);
+    let r = run.test(&[&file], &env_refs(&env));
+    assert_eq!(r.output.status.code(), Some(1), "{}", r.stdout());
+    assert!(r.junit.case("1. batch").failure.is_none());
+    let f = r.junit.case("2. batch").failure.as_ref().unwrap();
+    assert!(f.contains("p95: expected at most 50 ms, got 1"), "{f}");
+    let p95 = r.json["scenarios"][0]["steps"][1]["batch"]["p95Ms"]
+        .as_u64()
+        .unwrap();
+    assert!(p95 >= 120, "{p95}");
+    // The histogram's bins hold every lookup.
+    let bins = r.json["scenarios"][0]["steps"][1]["batch"]["histogram"]
+        .as_array()
+        .unwrap();
+    let total: u64 = bins.iter().map(|b| b["count"].as_u64().unwrap()).sum();
+    assert_eq!(total, 10);
+    assert!(r.html.matches("<svg").count() >= 2, "a histogram per batch");
+    drop(slow);
+
+    // Rate limit: 429s are counted and named.
+    let limited = StandaloneSandbox::start(KEY, &["--rate-limit", "3/s"]);
+    let file = run.write(
+        "limited.yaml",
+        &format!(
+            "{HEADER}steps:\n  - batch: [{list}]\n    concurrency: 8\n    expect: {{ rateLimited: 0 }}\n"
+        ),
+    );
+    let env = sandbox_env(&limited);
+    let r = run.test(&[&file], &env_refs(&env));
+    assert_eq!(r.output.status.code(), Some(1), "{}", r.stdout());
+    let f = r.junit.case("1. batch").failure.as_ref().unwrap();
+    assert!(f.contains("rateLimited: expected 0, got"), "{f}");
+    assert!(f.contains("429 rate limited"), "{f}");
+    let limited_count = r.json["scenarios"][0]["steps"][0]["batch"]["rateLimited"]
+        .as_u64()
+        .unwrap();
+    assert!(limited_count > 0);
+}
+
+// ---- The real framework ----------------------------------------------------------------------
+
+/// `node tests/conformance/server.js` on a free port, accepting `key`; stopped when dropped.
+struct Framework {
+    child: Child,
+    url: String,
+}
+
+impl Framework {
+    fn start(key: &str) -> Self {
+        let dir = repo().join("tests/conformance");
+        assert!(
+            dir.join("node_modules/@app-connect/core").is_dir(),
+            "the framework is not installed: run scripts/setup.sh (npm ci in tests/conformance)"
+        );
+        let mut child = Command::new("node")
+            .arg("server.js")
+            .current_dir(&dir)
+            .env("PORT", "0")
+            .env("CONFORMANCE_API_KEY", key)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("node runs (installed by scripts/setup.sh)");
+        let stdout = child.stdout.take().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if let Some(url) = line.strip_prefix("listening on ") {
+                    let _ = tx.send(url.to_owned());
+                }
+            }
+        });
+        let url = rx
+            .recv_timeout(Duration::from_secs(60))
+            .expect("the framework server printed its URL within 60 s");
+        let fw = Self { child, url };
+        let started = Instant::now();
+        loop {
+            let alive = Command::new(BIN)
+                .args(["manifest", &format!("{}/_test/manifest.json", fw.url)])
+                .output()
+                .is_ok_and(|o| o.status.success());
+            if alive {
+                break;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(30),
+                "the framework never answered"
+            );
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        fw
+    }
+}
+
+impl Drop for Framework {
+    fn drop(&mut self) {
+        // SIGTERM lets the server remove its temporary database; SIGKILL only if it lingers.
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn scenarios_against_the_real_framework() {
+    let key = "fw-K3y-scenario-0d9c";
+    let fw = Framework::start(key);
+    let run = Run::new();
+    // The manifest by URL, as the framework serves it.
+    let file = run.write(
+        "framework.yaml",
+        "manifest: ${FW_URL}/_test/manifest.json
+platform: sandbox
+login: { apiKey: ${FW_KEY} }
+formats: [\"(***) ***-****\"]
+steps:
+  - find: \"+14155550100\"
+    debug: true
+    expect: { contacts: 1, names: [\"Ada Lovelace\"], createRow: true, lints: no-errors }
+  - flow: \"+12025550177\"
+    name: \"Framework Placeholder\"
+    type: lead
+  - formats: \"+16502530000\"
+    contact: \"102\"
+    expect: { found: [national, \"(***) ***-****\"] }
+  - contract: true
+    debug: true
+    expect: { findings: [message-log-missing] }
+  - batch: [\"+14155550100\", \"+16502530000\", \"+19995550000\"]
+    concurrency: 3
+    expect: { errors: 0 }
+  - find: \"+19995550000\"
+    expect: { contacts: 1 }
+",
+    );
+    let env = [("FW_URL", fw.url.as_str()), ("FW_KEY", key)];
+    let r = run.test(&[&file], &env);
+    assert_eq!(
+        r.output.status.code(),
+        Some(1),
+        "{}\n{}",
+        r.stdout(),
+        r.stderr()
+    );
+    assert_eq!(
+        (r.junit.tests, r.junit.failures, r.junit.errors),
+        (6, 1, 0),
+        "{}",
+        r.junit_text
+    );
+    for passing in [
+        "1. find",
+        "2. flow",
+        "3. formats",
+        "4. contract",
+        "5. batch",
+    ] {
+        assert!(
+            r.junit.case(passing).failure.is_none(),
+            "{passing}: {:?}",
+            r.junit.case(passing)
+        );
+    }
+    let f = r.junit.case("6. find").failure.as_ref().unwrap();
+    assert!(f.contains("contacts: expected 1, got 0"), "{f}");
+    // `debug: true` sent is-debug and kept the framework's `_debug` trace with the exchange.
+    let steps = &r.json["scenarios"][0]["steps"];
+    let ex = &steps[0]["exchanges"][0];
+    assert!(ex["exchange"]["requestHeaders"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|h| h[0] == "is-debug" && h[1] == "true"));
+    assert!(ex["debugTrace"]["requestId"].is_string(), "{ex}");
+    assert!(!ex["exchange"]["responseBody"]
+        .as_str()
+        .unwrap()
+        .contains("_debug"));
+    assert!(steps[3]["exchanges"][0]["debugTrace"].is_object());
+    // Steps without debug send no header.
+    assert!(steps[5]["exchanges"][0]["debugTrace"].is_null());
+    assert!(
+        r.junit.case("1. find").out.contains("_debug"),
+        "traces are in <system-out>"
+    );
+    assert!(r.html.contains("Server debug trace"));
+    r.assert_no_secrets(key);
+}
