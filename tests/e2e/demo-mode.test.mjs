@@ -1,5 +1,5 @@
-// Demo mode in the real window: with it on, a lookup of a shared number, the manual flow's lookup
-// of an unknown number and the inspector (every exchange opened) must show none of the numbers
+// Demo mode in the real window: with it on, a lookup of a shared number, the manual flow on an
+// unknown number (lookup, a typed name, Save, Verify) and the inspector (every exchange opened) must show none of the numbers
 // used (E.164, as typed, percent-encoded) and none of the contacts' names, in the page's text or in
 // any field's value. The file leaves things as it found them: demo mode off, and, when it was the
 // one to sign in and to make requests, signed out with the history cleared.
@@ -28,9 +28,11 @@ const NEEDLES = [
   // The unknown number.
   "+12025550144", "12025550144", "2025550144", "(202) 555-0144", "202) 555-0144", "555-0144", "5550144",
   "%2B12025550144", "%28202%29",
-  // The contacts' names, whole and by word.
+  // The contacts' names, whole and by word, and the placeholder's name typed in the flow.
   "Katherine Johnson", "Dorothy Vaughan", "Katherine", "Johnson", "Dorothy", "Vaughan",
+  "Wilma Quillfeather", "Wilma", "Quillfeather",
 ];
+const TYPED_NAME = "Wilma Quillfeather";
 
 /** Everything a person can read now: the page's rendered text and every field's value. */
 async function onScreen() {
@@ -106,6 +108,18 @@ test("demo mode shows no number and no name anywhere: lookup, flow, inspector", 
   }
   found.push(...(await hits("flow")));
   await screenshot(browser, "demo-flow");
+
+  // The flow's Save and Verify, with a name typed in demo mode: the field shows it masked.
+  await (await byTestId(browser, "new-contact-name")).waitForExist({ timeout: 5000 });
+  await (await byTestId(browser, "new-contact-name")).setValue(TYPED_NAME);
+  assert.equal(await (await byTestId(browser, "new-contact-name")).getValue(), "W•••• Q•••••••••••", "the field shows the typed name masked");
+  await click("flow-save");
+  const verify = await byTestId(browser, "flow-verify");
+  await verify.waitForExist({ timeout: 10000, timeoutMsg: "the Save created the contact and logged the call" });
+  await click("flow-verify");
+  await waitText("verify-contact", "✓ A new lookup");
+  found.push(...(await hits("flow after Save and Verify")));
+  await screenshot(browser, "demo-flow-verified");
 
   // The inspector, every exchange opened (URL, curl, bodies).
   await click("nav-inspector");

@@ -43,13 +43,20 @@ export function typedNumber(s: string): string {
   return s.replace(/\d/g, (d) => (++seen > total - 2 ? d : "•"));
 }
 
-/** An edit in a field that shows `typedNumber(value)`: applied to the real value, which is
- * returned; the field is re-masked with the caret kept. The text after the caret is what was
- * kept, the common start with the old text too, and what lies between was typed. */
-export function maskedEdit(e: Event, value: string): string {
+/** A name being typed: each word's first letter kept, its other letters dotted, one character
+ * for one (so `maskedEdit` can map the caret). */
+export function typedName(s: string): string {
+  return s.replace(/(\p{L})([\p{L}'’-]*)/gu, (_m, first: string, rest: string) => first + "•".repeat(rest.length));
+}
+
+/** An edit in a field that shows `mask(value)` (`typedNumber` by default, or `typedName`): applied
+ * to the real value, which is returned; the field is re-masked with the caret kept. The text after
+ * the caret is what was kept, the common start with the old text too, and what lies between was
+ * typed. */
+export function maskedEdit(e: Event, value: string, mask: (s: string) => string = typedNumber): string {
   const el = e.currentTarget as HTMLInputElement;
   const now = el.value;
-  const before = typedNumber(value);
+  const before = mask(value);
   const caret = el.selectionStart ?? now.length;
   const kept = now.length - caret; // characters after the caret, unchanged
   let start = 0;
@@ -57,7 +64,7 @@ export function maskedEdit(e: Event, value: string): string {
   while (start < limit && now[start] === before[start]) start++;
   const typed = now.slice(start, caret);
   const next = value.slice(0, start) + typed + value.slice(value.length - kept);
-  const masked = typedNumber(next);
+  const masked = mask(next);
   if (el.value !== masked) {
     el.value = masked;
     el.setSelectionRange(start + typed.length, start + typed.length);
