@@ -8,75 +8,13 @@
 mod support;
 
 use std::io::{BufRead, BufReader, Write as _};
-use std::path::PathBuf;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use support::{StandaloneSandbox, BIN};
+use support::{Framework, StandaloneSandbox, BIN};
 
 const SECRET: &str = "switchboard-cli-login-oauth-secret-0123456789";
 const PLATFORM: &str = "sandboxOauth";
-
-/// `node tests/conformance/server.js` on a free port; stopped (SIGTERM, so it removes its
-/// temporary database) when dropped.
-struct Framework {
-    child: Child,
-    url: String,
-}
-
-impl Framework {
-    fn start() -> Self {
-        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/conformance");
-        assert!(
-            dir.join("node_modules/@app-connect/core").is_dir(),
-            "the framework is not installed: run scripts/setup.sh (npm ci in tests/conformance)"
-        );
-        let mut child = Command::new("node")
-            .arg("server.js")
-            .current_dir(&dir)
-            .env("PORT", "0")
-            .env("APP_SERVER_SECRET_KEY", SECRET)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("node runs (installed by scripts/setup.sh)");
-        let stdout = child.stdout.take().unwrap();
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if let Some(url) = line.strip_prefix("listening on ") {
-                    let _ = tx.send(url.to_owned());
-                }
-            }
-        });
-        let url = rx
-            .recv_timeout(Duration::from_secs(60))
-            .expect("the framework server printed its URL within 60 s");
-        Self { child, url }
-    }
-
-    /// The manifest the server serves, whose serverUrl is the server itself.
-    fn manifest(&self) -> String {
-        format!("{}/_test/manifest.json", self.url)
-    }
-}
-
-impl Drop for Framework {
-    fn drop(&mut self) {
-        let _ = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status();
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 /// The binary with a keychain service of its own, so runs never see each other's sessions.
 fn cli(service: &str) -> Command {
@@ -162,7 +100,7 @@ fn free_port() -> u16 {
 #[tokio::test(flavor = "multi_thread")]
 async fn login_signs_in_through_the_browser_and_find_uses_the_session() {
     require_secret_service();
-    let fw = Framework::start();
+    let fw = Framework::start(&[("APP_SERVER_SECRET_KEY", SECRET)]);
     let service = format!("switchboard-cli-oauth-{}", std::process::id());
     let manifest = fw.manifest();
     let common = ["--manifest", manifest.as_str(), "--platform", PLATFORM];
@@ -283,7 +221,7 @@ async fn login_signs_in_through_the_browser_and_find_uses_the_session() {
 
 #[test]
 fn a_taken_port_is_named_before_any_browser_is_involved() {
-    let fw = Framework::start();
+    let fw = Framework::start(&[("APP_SERVER_SECRET_KEY", SECRET)]);
     let manifest = fw.manifest();
     let held = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = held.local_addr().unwrap().port().to_string();

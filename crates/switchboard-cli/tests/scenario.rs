@@ -6,13 +6,12 @@
 
 mod support;
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use support::{StandaloneSandbox, BIN};
+use support::{Framework, StandaloneSandbox, BIN};
 
 const KEY: &str = "k3y-Sw1tchb0ard-scenario-test";
 
@@ -470,82 +469,31 @@ fn batches_against_a_slow_failing_rate_limited_sandbox() {
 
 // ---- The real framework ----------------------------------------------------------------------
 
-/// `node tests/conformance/server.js` on a free port, accepting `key`; stopped when dropped.
-struct Framework {
-    child: Child,
-    url: String,
-}
-
-impl Framework {
-    fn start(key: &str) -> Self {
-        let dir = repo().join("tests/conformance");
+/// The real framework server, accepting `key`, once it answers the manifest route.
+fn framework(key: &str) -> Framework {
+    let fw = Framework::start(&[("CONFORMANCE_API_KEY", key)]);
+    let started = Instant::now();
+    loop {
+        let alive = Command::new(BIN)
+            .args(["manifest", &fw.manifest()])
+            .output()
+            .is_ok_and(|o| o.status.success());
+        if alive {
+            break;
+        }
         assert!(
-            dir.join("node_modules/@app-connect/core").is_dir(),
-            "the framework is not installed: run scripts/setup.sh (npm ci in tests/conformance)"
+            started.elapsed() < Duration::from_secs(30),
+            "the framework never answered"
         );
-        let mut child = Command::new("node")
-            .arg("server.js")
-            .current_dir(&dir)
-            .env("PORT", "0")
-            .env("CONFORMANCE_API_KEY", key)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("node runs (installed by scripts/setup.sh)");
-        let stdout = child.stdout.take().unwrap();
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if let Some(url) = line.strip_prefix("listening on ") {
-                    let _ = tx.send(url.to_owned());
-                }
-            }
-        });
-        let url = rx
-            .recv_timeout(Duration::from_secs(60))
-            .expect("the framework server printed its URL within 60 s");
-        let fw = Self { child, url };
-        let started = Instant::now();
-        loop {
-            let alive = Command::new(BIN)
-                .args(["manifest", &format!("{}/_test/manifest.json", fw.url)])
-                .output()
-                .is_ok_and(|o| o.status.success());
-            if alive {
-                break;
-            }
-            assert!(
-                started.elapsed() < Duration::from_secs(30),
-                "the framework never answered"
-            );
-            std::thread::sleep(Duration::from_millis(200));
-        }
-        fw
+        std::thread::sleep(Duration::from_millis(200));
     }
-}
-
-impl Drop for Framework {
-    fn drop(&mut self) {
-        // SIGTERM lets the server remove its temporary database; SIGKILL only if it lingers.
-        let _ = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status();
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+    fw
 }
 
 #[test]
 fn scenarios_against_the_real_framework() {
     let key = "fw-K3y-scenario-0d9c";
-    let fw = Framework::start(key);
+    let fw = framework(key);
     let run = Run::new();
     // The manifest by URL, as the framework serves it.
     let file = run.write(

@@ -68,7 +68,8 @@ fn cell(s: &str) -> String {
     s.replace('|', "\\|").replace('\n', " ")
 }
 
-fn html(s: &str) -> String {
+/// HTML text and attribute escaping (the scenario reports use the same).
+pub(crate) fn html(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {

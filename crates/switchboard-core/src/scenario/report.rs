@@ -1171,18 +1171,7 @@ pub fn svg_histogram(bins: &[HistogramBin]) -> String {
 
 /// HTML text and attribute escaping.
 pub fn esc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
+    crate::report::html(s)
 }
 
 /// Text XML 1.0 can hold: control characters other than tab and line breaks cannot appear in an
