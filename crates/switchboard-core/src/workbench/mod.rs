@@ -275,6 +275,18 @@ impl State {
         lints
     }
 
+    /// Records the exchanges of a flow's steps from `from` on (the steps before were recorded).
+    fn record_steps(&mut self, flow: &PlaceholderFlow, from: usize, platform: &Platform) {
+        for e in flow
+            .steps
+            .iter()
+            .skip(from)
+            .flat_map(|step| &step.exchanges)
+        {
+            self.record(e.clone(), platform);
+        }
+    }
+
     fn save_history(&self) {
         if let Some(path) = &self.history_path {
             let exchanges: Vec<HistoryEntry> = self.history.iter().map(HistoryEntry::of).collect();
@@ -1294,12 +1306,7 @@ impl<S: SecretStore + 'static, C: Clock> Workbench<S, C> {
         let mut flow =
             PlaceholderFlow::new(phone.number, phone.overriding_format).with_formats(phone.formats);
         let looked_up = flow.lookup(&target.client).await.map(|_| ());
-        {
-            let mut s = self.lock().await;
-            for e in flow.steps.iter().flat_map(|step| step.exchanges.iter()) {
-                s.record(e.clone(), &target.platform);
-            }
-        }
+        self.lock().await.record_steps(&flow, 0, &target.platform);
         looked_up.map_err(UserError::from)?;
         let rows = match &flow.state {
             FlowState::Matched { contacts } | FlowState::NeedsContact { contacts } => {
@@ -1370,10 +1377,7 @@ impl<S: SecretStore + 'static, C: Clock> Workbench<S, C> {
             session_id: session_id.to_owned(),
         };
         let error = flow.verify(&target.client).await.err().map(UserError::from);
-        let mut s = self.lock().await;
-        for e in flow.steps.iter().flat_map(|step| step.exchanges.iter()) {
-            s.record(e.clone(), &target.platform);
-        }
+        self.lock().await.record_steps(&flow, 0, &target.platform);
         Ok(FlowView {
             phone,
             flow,
@@ -1408,15 +1412,7 @@ impl<S: SecretStore + 'static, C: Clock> Workbench<S, C> {
         phone: Option<PhoneView>,
     ) -> FlowView {
         let mut s = self.lock().await;
-        let new_exchanges: Vec<Exchange> = flow
-            .steps
-            .iter()
-            .skip(recorded_before)
-            .flat_map(|step| step.exchanges.iter().cloned())
-            .collect();
-        for e in new_exchanges {
-            s.record(e, &target.platform);
-        }
+        s.record_steps(&flow, recorded_before, &target.platform);
         let phone = phone.unwrap_or_else(|| PhoneView {
             expansions: Vec::new(),
             overriding_format: flow.overriding_format.clone(),
