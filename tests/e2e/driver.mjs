@@ -118,6 +118,22 @@ export async function waitValue(browser, id, expected, timeout = 10000) {
   });
 }
 
+/** Types a number into a PhoneField (clearing it first) and waits until its live preview (or its
+ * problem line) shows, 120 ms plus a parse later. The preview changes the page's height, so a click
+ * sent before it settles can land on whatever moved under the pointer. */
+export async function typePhone(browser, id, value, timeout = 10000) {
+  const field = await byTestId(browser, id);
+  await field.clearValue();
+  await field.setValue(value);
+  await browser.waitUntil(
+    async () =>
+      (await field.getValue()) === value &&
+      ((await byTestId(browser, `${id}-preview`).isExisting()) || (await byTestId(browser, `${id}-problem`).isExisting())),
+    { timeout, timeoutMsg: `[data-testid=${id}] never showed a preview for "${value}"` },
+  );
+  return field;
+}
+
 /** Gives the open profile a session: signs in with `apiKey` on the Sign in page, unless the
  * profile already has one (restored from the keychain). */
 export async function signIn(browser, apiKey) {

@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { test } from "node:test";
-import { byTestId, restartApp, screenshot, useApp, waitText as waitFor, waitValue } from "./driver.mjs";
+import { byTestId, restartApp, screenshot, typePhone, useApp, waitText as waitFor, waitValue } from "./driver.mjs";
 
 let browser;
 useApp((b) => (browser = b));
@@ -56,7 +56,7 @@ test("signing in with the API key stores the session and shows the user", async 
 
 test("a lookup of a shared number lists both contacts as App Connect does", async () => {
   await (await byTestId(browser, "nav-lookup")).click();
-  await (await byTestId(browser, "lookup-phone")).setValue("+1 415-555-0123");
+  await typePhone(browser, "lookup-phone", "+1 415-555-0123");
   await waitText("lookup-phone-e164", "+14155550123");
   await (await byTestId(browser, "lookup-run")).click();
   await waitText("lookup-contacts", "Katherine Johnson");
@@ -71,7 +71,7 @@ test("a lookup of a shared number lists both contacts as App Connect does", asyn
 
 test("the manual placeholder flow creates, logs and verifies", async () => {
   await (await byTestId(browser, "nav-flow")).click();
-  await (await byTestId(browser, "flow-phone")).setValue("(202) 555-0199");
+  await typePhone(browser, "flow-phone", "(202) 555-0199");
   await waitText("flow-phone-e164", "+12025550199");
   await (await byTestId(browser, "flow-lookup")).click();
   await waitStep("lookup");
@@ -162,7 +162,7 @@ test("the automatic variant names, creates, logs and verifies as the client does
 
   await (await byTestId(browser, "nav-flow")).click();
   await (await byTestId(browser, "mode-auto")).click();
-  await (await byTestId(browser, "auto-phone")).setValue("(202) 555-0177");
+  await typePhone(browser, "auto-phone", "(202) 555-0177");
   await (await byTestId(browser, "auto-caller")).setValue("Jane Doe");
   await (await byTestId(browser, "auto-type")).selectByAttribute("value", "lead");
   await waitText("auto-name", "PlaceholderContactJane Doe +12025550177");
@@ -175,7 +175,7 @@ test("the automatic variant names, creates, logs and verifies as the client does
   // With App Connect's default rule "Skip logging", an unknown call is only looked up, and the
   // client warns that it was not logged.
   await (await byTestId(browser, "auto-handling")).selectByAttribute("value", "skipLogging");
-  await (await byTestId(browser, "auto-phone")).setValue("(202) 555-0166");
+  await typePhone(browser, "auto-phone", "(202) 555-0166");
   await (await byTestId(browser, "auto-run")).click();
   await waitText("auto-skipped", "set to skip logging: nothing is sent");
   await browser.waitUntil(

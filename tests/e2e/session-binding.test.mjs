@@ -8,7 +8,7 @@ import { spawnSync } from "node:child_process";
 import { createServer } from "node:http";
 import { resolve } from "node:path";
 import { after, before, test } from "node:test";
-import { byTestId, ensureBundled, screenshot, signIn, useApp, waitText as waitFor } from "./driver.mjs";
+import { byTestId, ensureBundled, screenshot, signIn, typePhone, useApp, waitText as waitFor } from "./driver.mjs";
 
 let browser;
 useApp((b) => (browser = b));
@@ -58,7 +58,7 @@ test("a session stays with the server that issued it", async () => {
 
   // A lookup is refused before anything is sent, with a way to sign in.
   await click("nav-lookup");
-  await (await byTestId(browser, "lookup-phone")).setValue("+1 415-555-0123");
+  await typePhone(browser, "lookup-phone", "+1 415-555-0123");
   await click("lookup-run");
   await waitText("signin-needed", `Not signed in to sandbox at ${recorderUrl}`);
   assert.ok(await (await byTestId(browser, "go-signin")).isExisting(), "the box offers Sign in");
@@ -92,9 +92,7 @@ test("the CLI and the app give the same answer for the same lookup", async () =>
 
   // The window: signed in to the sandbox, look a shared number up.
   await click("nav-lookup");
-  const phone = await byTestId(browser, "lookup-phone");
-  await phone.clearValue();
-  await phone.setValue("+1 415-555-0123");
+  const phone = await typePhone(browser, "lookup-phone", "+1 415-555-0123");
   await click("lookup-run");
   await waitText("lookup-contacts", "Dorothy Vaughan");
   const shownRows = await (await byTestId(browser, "lookup-contacts")).$$("li .name");

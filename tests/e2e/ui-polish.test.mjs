@@ -4,7 +4,7 @@
 // theme follows the system or the switch. Leaves the theme on System and its profile removed.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { byTestId, ensureBundled, screenshot, signIn, useApp, waitText as waitFor } from "./driver.mjs";
+import { byTestId, ensureBundled, screenshot, signIn, typePhone, useApp, waitText as waitFor } from "./driver.mjs";
 
 const API_KEY = process.env.SWITCHBOARD_SANDBOX_API_KEY ?? "demo";
 
@@ -73,9 +73,7 @@ test("at the smallest window size (960×640) no page scrolls sideways", async ()
   for (const section of ["profiles", "manifest", "signin", "lookup", "flow", "inspector"]) {
     await click(`nav-${section}`);
     if (section === "lookup") {
-      const phone = await byTestId(browser, "lookup-phone");
-      await phone.clearValue();
-      await phone.setValue("+1 415-555-0123");
+      await typePhone(browser, "lookup-phone", "+1 415-555-0123");
       await click("lookup-run");
       await waitText("lookup-contacts", "Katherine Johnson");
     }
@@ -168,13 +166,10 @@ test("a refused API key and a bad server address show in their forms, not as toa
 
 test("results belong to the last input: first row chosen, invalid input refused and clearing", async () => {
   await click("nav-lookup");
-  const phone = await byTestId(browser, "lookup-phone");
-  await phone.clearValue();
-  await phone.setValue("+1 202-555-0155");
+  await typePhone(browser, "lookup-phone", "+1 202-555-0155");
   await click("lookup-run");
   await waitText("lookup-contacts-warning", "No contact found");
-  await phone.clearValue();
-  await phone.setValue("+1 415-555-0123");
+  await typePhone(browser, "lookup-phone", "+1 415-555-0123");
   await click("lookup-run");
   await waitText("lookup-contacts", "Katherine Johnson");
   const chosen = await browser.$('[data-testid="lookup-contacts"] button.chosen');
@@ -183,8 +178,7 @@ test("results belong to the last input: first row chosen, invalid input refused 
   assert.notEqual(await chosen.getAttribute("data-id"), "createNewContact");
 
   for (const bad of ["abc", "+12025018"]) {
-    await phone.clearValue();
-    await phone.setValue(bad);
+    await typePhone(browser, "lookup-phone", bad);
     await click("lookup-run");
     await pageError("Nothing was sent");
     assert.equal(await exists("lookup-result"), false, `the earlier results are gone after "${bad}"`);
@@ -195,15 +189,12 @@ test("results belong to the last input: first row chosen, invalid input refused 
 test("a started flow keeps its number until New flow; an invalid number does not start one", async () => {
   await click("nav-flow");
   if (await exists("flow-new")) await click("flow-new");
-  const phone = await byTestId(browser, "flow-phone");
-  await phone.clearValue();
-  await phone.setValue("+12025018");
+  await typePhone(browser, "flow-phone", "+12025018");
   await click("flow-lookup");
   await pageError("Nothing was sent");
   assert.equal(await (await byTestId(browser, "step-lookup")).getAttribute("data-status"), "todo");
 
-  await phone.clearValue();
-  await phone.setValue("+1 202-555-0155");
+  const phone = await typePhone(browser, "flow-phone", "+1 202-555-0155");
   await click("flow-lookup");
   await waitText("flow-contact-list-warning", "No contact found");
   assert.equal(await phone.getAttribute("readonly"), "true", "the number is locked");

@@ -9,7 +9,7 @@ import { createServer } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { byTestId, ensureBundled, screenshot, useApp, waitText as waitFor } from "./driver.mjs";
+import { byTestId, ensureBundled, screenshot, typePhone, useApp, waitText as waitFor } from "./driver.mjs";
 
 let browser;
 useApp((b) => (browser = b));
@@ -220,9 +220,7 @@ test("a hung connector can be cancelled: sign-in by its button, a lookup by Esca
   await waitText("signed-in", "Hung Test");
 
   await click("nav-lookup");
-  const phone = await byTestId(browser, "lookup-phone");
-  await phone.clearValue();
-  await phone.setValue("+1 415-555-0100");
+  const phone = await typePhone(browser, "lookup-phone", "+1 415-555-0100");
   const lookups = heldAt("/contact");
   await click("lookup-run");
   await (await byTestId(browser, "lookup-cancel")).waitForExist({ timeout: 5000 });
@@ -236,9 +234,7 @@ test("a hung connector can be cancelled: sign-in by its button, a lookup by Esca
 
   // The flow has no Cancel of its own: the running-actions bar offers it.
   await click("nav-flow");
-  const flowPhone = await byTestId(browser, "flow-phone");
-  await flowPhone.clearValue();
-  await flowPhone.setValue("+1 415-555-0100");
+  const flowPhone = await typePhone(browser, "flow-phone", "+1 415-555-0100");
   const flowLookups = heldAt("/contact");
   await click("flow-lookup");
   await sentTo("/contact", flowLookups);
