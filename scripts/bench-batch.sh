@@ -1,11 +1,19 @@
 #!/usr/bin/env bash
 # Batch-lookup benchmark (docs/PERFORMANCE.md, "Batch lookups"): starts a release sandbox, signs
 # in, generates N numbers (100,000 by default), runs `switchboard batch --concurrency C` (8) under
-# /usr/bin/time -v, and prints lookups/s and the maximum RSS, for N/10 numbers too, so a memory
-# that grows with the input shows. When `wrk` or `oha` is installed, it then loads the same
-# endpoint with the same number of connections for the same time, and prints the ratio.
+# /usr/bin/time -v, and prints lookups/s, client CPU per lookup and the maximum RSS, for N/10
+# numbers too, so a memory that grows with the input shows. It then loads the same endpoint with
+# `oha` or `wrk` (same connections, same time) and prints the ratio.
 #
-# Usage: scripts/bench-batch.sh            N=20000 C=4 scripts/bench-batch.sh
+# Two rounds, side by side in one run:
+#   pinned   - the sandbox on CPU 0, the client under test (switchboard, then the load tool) on the
+#              other CPUs: each tool drives a server that has a core of its own, as a connector on
+#              another machine would. This is the headline figure.
+#   shared   - nothing pinned: the sandbox, the client and the load tool share every core, so a
+#              client that spends more CPU per request also slows the server down.
+# PIN=0 skips the pinned round (it needs at least 2 CPUs and `taskset`).
+#
+# Usage: scripts/bench-batch.sh            N=20000 C=4 LOAD_SECS=5 scripts/bench-batch.sh
 # Needs a Secret Service for the sign-in: it re-runs itself under scripts/with-keyring.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,9 +23,10 @@ if [ -z "${SWITCHBOARD_BENCH_IN_KEYRING:-}" ]; then
 fi
 
 N="${N:-100000}"
+PIN="${PIN:-1}"
 C="${C:-8}"
 LOAD_SECS="${LOAD_SECS:-10}"
-BIN="${SWITCHBOARD_BIN:-target/release/switchboard}"
+BIN="${SWITCHBOARD_BIN:-${CARGO_TARGET_DIR:-target}/release/switchboard}"
 export SWITCHBOARD_KEYCHAIN_SERVICE="switchboard-bench-$$"
 
 if [ ! -x /usr/bin/time ]; then
@@ -46,6 +55,15 @@ done
 url="$(grep -o 'http://127\.0\.0\.1:[0-9]*' "$work/sandbox.out")"
 "$BIN" --server "$url" login --api-key demo >/dev/null
 
+cpus="$(nproc)"
+if [ "$PIN" = 1 ] && { [ "$cpus" -lt 2 ] || ! command -v taskset >/dev/null; }; then
+  echo "fewer than 2 CPUs or no taskset: the pinned round is skipped" >&2
+  PIN=0
+fi
+client_cpus="1-$((cpus - 1))"
+client_threads=$((cpus - 1))
+pin_server() { taskset -a -p -c "$1" "$sandbox_pid" >/dev/null; }
+
 # 10,000 distinct valid numbers, repeated: the sandbox knows none of them, so every answer is the
 # same "not found" shape with the create row.
 numbers() { seq 0 $(($1 - 1)) | awk '{ printf "+1202555%04d\n", $1 % 10000 }'; }
@@ -55,8 +73,10 @@ numbers $((N / 10)) >"$work/numbers-tenth.txt"
 # Warm the sandbox up (phone metadata, connections) before timing anything.
 "$BIN" --server "$url" batch "$work/numbers-tenth.txt" --concurrency "$C" --json >/dev/null || true
 
-run_batch() { # file label
-  /usr/bin/time -v "$BIN" --server "$url" batch "$1" --concurrency "$C" --json \
+run_batch() { # file label [cpu list]
+  local pin=()
+  [ -n "${3:-}" ] && pin=(taskset -c "$3")
+  /usr/bin/time -v "${pin[@]}" "$BIN" --server "$url" batch "$1" --concurrency "$C" --json \
     >"$work/out.jsonl" 2>"$work/time.txt" || true
   summary="$(tail -n 1 "$work/out.jsonl")"
   rps="$(printf '%s' "$summary" | grep -o '"perSecond":[0-9.]*' | cut -d: -f2)"
@@ -66,33 +86,55 @@ run_batch() { # file label
   p95="$(printf '%s' "$summary" | grep -o '"p95Ms":[0-9]*' | cut -d: -f2)"
   rss="$(grep 'Maximum resident set size' "$work/time.txt" | awk '{ print $NF }')"
   cpu="$(awk -F': ' '/User time|System time/ { t += $2 } END { print t }' "$work/time.txt")"
-  printf '%-22s %8s numbers  %6s errors  %10.0f lookups/s  p50 %s ms  p95 %s ms  max RSS %6.1f MiB  client CPU %.0f us/lookup\n' \
+  printf '%-30s %8s numbers  %6s errors  %10.0f lookups/s  p50 %s ms  p95 %s ms  max RSS %6.1f MiB  client CPU %.0f us/lookup\n' \
     "$2" "$count" "$errors" "$rps" "$p50" "$p95" "$(echo "$rss / 1024" | bc -l)" \
     "$(echo "$cpu * 1000000 / $count" | bc -l)"
 }
 
-echo "switchboard batch --concurrency $C against $url ($(nproc) CPUs)"
-run_batch "$work/numbers-tenth.txt" "batch, N/10"
-run_batch "$work/numbers.txt" "batch, N"
-batch_rps="$rps"
-
-# The same endpoint, same connections, through a raw load tool, with a token from the sandbox's
-# throwaway demo key (kept in this script's memory only, never printed).
+# The same endpoint through a raw load tool, with a token from the sandbox's throwaway demo key
+# (kept in this script's memory only, never printed).
 jwt="$(curl -s -X POST "$url/apiKeyLogin" -H 'content-type: application/json' \
   -d '{"platform":"sandbox","apiKey":"demo"}' | grep -o '"jwtToken":"[^"]*"' | cut -d'"' -f4)"
 target="$url/contact?jwtToken=$jwt&phoneNumber=%2B12025550042&overridingFormat=&isExtension=false"
-raw_rps=""
-if command -v oha >/dev/null; then
-  raw_rps="$(oha -z "${LOAD_SECS}s" -c "$C" --no-tui --output-format json "$target" \
-    | grep -o '"requestsPerSec":[0-9.]*' | cut -d: -f2)"
-  tool="oha"
-elif command -v wrk >/dev/null; then
-  raw_rps="$(wrk -t 2 -c "$C" -d "${LOAD_SECS}s" "$target" | awk '/Requests\/sec/ { print $2 }')"
-  tool="wrk -t 2"
+tool=""
+command -v oha >/dev/null && tool="oha"
+[ -z "$tool" ] && command -v wrk >/dev/null && tool="wrk"
+raw_load() { # threads label [cpu list]
+  local pin=() raw=""
+  [ -n "${3:-}" ] && pin=(taskset -c "$3")
+  case "$tool" in
+    oha) raw="$("${pin[@]}" oha -z "${LOAD_SECS}s" -c "$C" --no-tui --output-format json "$target" \
+      | grep -o '"requestsPerSec":[0-9.]*' | cut -d: -f2)" ;;
+    wrk) raw="$("${pin[@]}" wrk -t "$1" -c "$C" -d "${LOAD_SECS}s" "$target" | awk '/Requests\/sec/ { print $2 }')" ;;
+  esac
+  raw_rps="$raw"
+  printf '%-30s %8s seconds                  %10.0f requests/s\n' "$2" "$LOAD_SECS" "$raw"
+}
+ratio() { # batch rps, raw rps, label
+  printf '%s: batch / raw = %.2f (target: at least 0.80)\n' "$3" "$(echo "$1 / $2" | bc -l)"
+}
+
+echo "switchboard batch --concurrency $C against $url ($cpus CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg))"
+[ -z "$tool" ] && echo "neither oha nor wrk is installed (apt-get install wrk): no raw comparison"
+
+if [ "$PIN" = 1 ]; then
+  echo "-- pinned: sandbox on CPU 0, the client under test on CPU $client_cpus"
+  pin_server 0
+  run_batch "$work/numbers-tenth.txt" "batch, N/10, pinned" "$client_cpus"
+  run_batch "$work/numbers.txt" "batch, N, pinned" "$client_cpus"
+  pinned_batch="$rps"
+  if [ -n "$tool" ]; then
+    raw_load "$client_threads" "$tool -c $C, pinned" "$client_cpus"
+    ratio "$pinned_batch" "$raw_rps" "pinned"
+  fi
+  pin_server "0-$((cpus - 1))"
 fi
-if [ -n "$raw_rps" ]; then
-  printf '%-22s %8s seconds                  %10.0f requests/s\n' "$tool -c $C" "$LOAD_SECS" "$raw_rps"
-  printf 'batch / raw = %.2f (target: at least 0.80)\n' "$(echo "$batch_rps / $raw_rps" | bc -l)"
-else
-  echo "neither oha nor wrk is installed (apt-get install wrk): no raw comparison"
+
+echo "-- shared: nothing pinned"
+run_batch "$work/numbers-tenth.txt" "batch, N/10, shared"
+run_batch "$work/numbers.txt" "batch, N, shared"
+shared_batch="$rps"
+if [ -n "$tool" ]; then
+  raw_load "$cpus" "$tool -c $C, shared"
+  ratio "$shared_batch" "$raw_rps" "shared"
 fi

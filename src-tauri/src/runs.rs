@@ -1,8 +1,10 @@
 //! The Runs page: a scenario file (docs/SCENARIOS.md) or pasted numbers, run by the engine with
 //! live progress over a `tauri::ipc::Channel`, cancellable, and exported as JUnit, JSON, HTML or
-//! Markdown. A scenario runs on its own engine (its login values from the environment, an
-//! in-memory keychain), as `switchboard test` does; pasted numbers are a batch on the app's own
-//! engine and session. File paths are chosen in dialogs opened here, never named by the web view.
+//! Markdown. A scenario runs on its own engine (its login values or `session.jwt` from the
+//! environment, or with `session: keychain` the session stored for its server; an in-memory
+//! keychain), as `switchboard test` does; pasted numbers are a batch on the app's own engine and
+//! session (one at a time with the client's contact cache, or N at once). File paths are chosen
+//! in dialogs opened here, never named by the web view.
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};

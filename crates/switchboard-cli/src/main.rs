@@ -146,9 +146,10 @@ enum Command {
     /// findContact: look a phone number up on the connector.
     Find(PhoneArgs),
     /// findContact for every number of a file: per-number status, matches, message and time,
-    /// then p50/p95/max and errors by kind. Exits 1 when more numbers fail than --max-errors
-    /// allows (default: any failure), when p95 is above --max-p95, or when the session is refused;
-    /// 0 otherwise. Progress shows on a terminal; --json prints one JSON object per number, then
+    /// then p50/p95/max and errors by kind. Mirror mode (the default) answers a repeated number
+    /// that matched from the client's contact cache, without a request (see below). Exits 1 when
+    /// more numbers fail than --max-errors allows (default: any failure), when p95 is above
+    /// --max-p95, or when the session is refused; 0 otherwise. Progress shows on a terminal; --json prints one JSON object per number, then
     /// {"summary": ...}.
     Batch(BatchArgs),
     /// Run scenario files (docs/SCENARIOS.md): every step's expectations against the connector,
@@ -227,15 +228,17 @@ impl FaultArgs {
 }
 
 #[derive(Args, Clone)]
+#[command(after_help = BATCH_AFTER_HELP)]
 pub struct BatchArgs {
     /// Numbers, one per line (`#` comments and blank lines skipped; in a CSV, the first field),
     /// or `-` for standard input.
     file: String,
-    /// Stress mode: N lookups in flight at once.
+    /// Stress mode: N lookups in flight at once, every number sent (no contact cache).
     #[arg(long, value_name = "N", conflicts_with = "mirror",
           value_parser = clap::value_parser!(u16).range(1..=1024))]
     concurrency: Option<u16>,
-    /// One lookup at a time with the client's parameters, as the real client does (the default).
+    /// One lookup at a time with the client's parameters and its contact cache, as the real
+    /// client does (the default).
     #[arg(long)]
     mirror: bool,
     /// An overriding format sent with every lookup, such as "(***) ***-****" (up to three).
@@ -253,6 +256,18 @@ pub struct BatchArgs {
     #[arg(long, value_name = "N", default_value_t = 0)]
     max_errors: usize,
 }
+
+/// How mirror mode differs from stress mode (App Connect extension 1.6.6's contact cache).
+const BATCH_AFTER_HELP: &str = "\
+Mirror mode (the default) reproduces App Connect extension 1.6.6's contact cache: before GET
+/contact the client looks in the contacts it holds for the number, and when it holds at least one
+it answers from there and sends nothing. It holds the rows of a successful lookup that are not the
+create row (isNewContact). So a number that matched a real contact earlier in the batch is
+reported as \"cached\": no request, 0 ms, the matches it served; it counts as ok and in the
+summary's \"cached\" line, and is left out of p50/p95/max and --max-p95. A number that found
+nothing (or only the create row), or failed, is sent every time. Each batch starts with an empty
+cache. --concurrency N sends every number; --concurrency 1 is the client's requests one at a time
+without its cache (what a forced refresh sends), so there is no --no-cache.";
 
 #[derive(Subcommand)]
 enum ManifestAction {
@@ -305,18 +320,6 @@ impl PhoneArgs {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    // A command that talks to a connector needs the TLS settings (~45 ms of certificate loading,
-    // even for a plain-http server: reqwest builds them for every client); they start loading now,
-    // on another thread, while the phone number, the manifest and the keychain are read.
-    if !matches!(
-        cli.command,
-        Command::Sandbox { .. }
-            | Command::Manifest { .. }
-            | Command::Formats(_)
-            | Command::ForgetAll
-    ) {
-        switchboard_core::client::prepare_tls();
-    }
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_env_filter(

@@ -270,7 +270,12 @@ pub fn batch_line(r: &switchboard_core::batch::NumberResult, as_json: bool) -> S
         return serde_json::to_string(r).unwrap_or_default();
     }
     let number = r.number.as_deref().unwrap_or(&r.input);
-    let status = r.status.map_or_else(|| "---".to_owned(), |s| s.to_string());
+    // A number the client answers from its contact cache has no HTTP status: nothing was sent.
+    let status = match r.status {
+        Some(s) => s.to_string(),
+        None if r.cached => "cached".to_owned(),
+        None => "---".to_owned(),
+    };
     let outcome = match (r.error, r.matches) {
         (Some(kind), _) => format!("FAIL {}", kind.label()),
         (None, Some(n)) => format!(
@@ -280,15 +285,19 @@ pub fn batch_line(r: &switchboard_core::batch::NumberResult, as_json: bool) -> S
         ),
         (None, None) => "ok".to_owned(),
     };
+    let message = match (&r.message, r.cached) {
+        (Some(m), _) => m.as_str(),
+        (None, true) => "from the client's contact cache, no request",
+        (None, false) => "",
+    };
     let ms = r.ms.map_or_else(|| "-".to_owned(), |ms| ms.to_string());
     let lints = match (r.lint_errors, r.lint_warnings) {
         (0, 0) => String::new(),
         (e, w) => format!("  [lints: {e} error(s), {w} warning(s)]"),
     };
     format!(
-        "{:>6}  {number:<16} {status:>3}  {outcome:<28} {ms:>6} ms  {}{lints}",
+        "{:>6}  {number:<16} {status:>6}  {outcome:<28} {ms:>6} ms  {message}{lints}",
         r.line,
-        r.message.as_deref().unwrap_or("")
     )
 }
 
@@ -304,13 +313,16 @@ pub fn batch_summary(s: &switchboard_core::batch::BatchSummary, as_json: bool) {
     }
     let ms = |v: Option<u64>| v.map_or_else(|| "-".to_owned(), |v| format!("{v} ms"));
     let mode = match s.mode {
-        Mode::Mirror => "mirror: one at a time, as the client".to_owned(),
+        Mode::Mirror => "mirror: one at a time, with the contact cache, as the client".to_owned(),
         Mode::Concurrent(n) => format!("concurrency {n}"),
     };
     out!("");
     out!("Summary ({mode})");
     out!("  numbers      {:>10}", s.count);
     out!("  sent         {:>10}", s.sent);
+    if matches!(s.mode, Mode::Mirror) {
+        out!("  cached       {:>10}  (answered from the client's contact cache, not sent; not in p50/p95/max)", s.cached);
+    }
     out!("  ok           {:>10}", s.ok);
     out!("  errors       {:>10}", s.errors);
     for (kind, n) in &s.errors_by_kind {

@@ -1,15 +1,17 @@
 //! Batch lookups: findContact for a stream of numbers, one per line, either as the real client
-//! does (`Mode::Mirror`: one at a time, its parameters) or as a stress test
-//! (`Mode::Concurrent(n)`: n lookups in flight). The client's decoding and the contract lints run
-//! on every answer.
+//! does (`Mode::Mirror`: one at a time, its parameters, its contact cache) or as a stress test
+//! (`Mode::Concurrent(n)`: n lookups in flight, every number sent). The client's decoding and the
+//! contract lints run on every answer.
 //!
 //! Memory stays flat however long the input: lines are read as they are needed, each answer is
 //! reduced to a small [`NumberResult`] handed to the caller and dropped, and the summary keeps
 //! counters, a latency histogram (one counter per millisecond up to the slowest answer, so its
 //! size is bounded by the request timeout, not by the number count) and at most
-//! [`BatchOptions::keep_failures`] failures with their (redacted) exchanges.
+//! [`BatchOptions::keep_failures`] failures with their (redacted) exchanges. Mirror mode's
+//! [`ContactCache`] is the one thing that grows: a few bytes per distinct number that matched,
+//! as the client's own cache grows.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
@@ -28,9 +30,11 @@ use crate::phone;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase", tag = "mode", content = "concurrency")]
 pub enum Mode {
-    /// As the real client: one lookup at a time, the next only after the answer.
+    /// As the real client: one lookup at a time, the next only after the answer, and a number
+    /// that matched before is answered from the client's contact cache ([`ContactCache`]).
     Mirror,
-    /// Stress mode: this many lookups in flight (at least 1).
+    /// Stress mode: this many lookups in flight (at least 1), every number sent. With 1, the
+    /// client's requests one at a time without its cache (what a forced refresh sends).
     Concurrent(usize),
 }
 
@@ -40,6 +44,60 @@ impl Mode {
             Self::Mirror => 1,
             Self::Concurrent(n) => n.max(1),
         }
+    }
+}
+
+/// What the client's contact cache answers for a number, without a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cached {
+    /// Contacts served, without a create row (as [`NumberResult::matches`] counts).
+    pub matches: usize,
+    /// A served row has the create row's id: a row with `id: createNewContact` but no
+    /// `isNewContact` is kept by the client as if it were a contact.
+    pub create_row: bool,
+}
+
+/// The client's contact cache, as App Connect extension 1.6.6 keeps it (`getContact` in
+/// src/core/contact.js): before `GET /contact` it looks in the embedded widget's contact-matcher
+/// data for the number (E.164, as it would send it) under the platform's name, and when that holds
+/// at least one contact it answers from there and sends nothing. After a successful lookup it
+/// stores the answer's rows that lack `isNewContact`. So a number that matched a real contact
+/// earlier in the session is not asked again, while a number that found nothing (or only the
+/// create row), or failed, is asked every time. The rows are not kept here, only what a batch
+/// reports about them.
+#[derive(Debug, Default)]
+pub struct ContactCache {
+    numbers: HashMap<String, Cached>,
+}
+
+impl ContactCache {
+    /// What the client answers from its cache for `e164`, if it would not ask the connector.
+    pub fn get(&self, e164: &str) -> Option<Cached> {
+        self.numbers.get(e164).copied()
+    }
+
+    /// After a lookup of `e164`: a successful answer's rows (`Some`) without `isNewContact` fill
+    /// the cache when there is at least one; a failed lookup (`None`) leaves it as it was.
+    pub fn remember(&mut self, e164: &str, answer: Option<&[crate::wire::ContactInfo]>) {
+        let Some(rows) = answer else { return };
+        let kept: Vec<&crate::wire::ContactInfo> =
+            rows.iter().filter(|c| !c.is_new_contact).collect();
+        if kept.is_empty() {
+            return;
+        }
+        let cached = Cached {
+            matches: kept.iter().filter(|c| !c.is_create_row()).count(),
+            create_row: kept.iter().any(|c| c.is_create_row()),
+        };
+        self.numbers.insert(e164.to_owned(), cached);
+    }
+
+    pub fn len(&self) -> usize {
+        self.numbers.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.numbers.is_empty()
     }
 }
 
@@ -142,9 +200,13 @@ pub struct NumberResult {
     /// The connector's message, or what went wrong.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
-    /// The connector's time for this lookup; none when nothing was sent.
+    /// The connector's time for this lookup: none for an input error, 0 for an answer from the
+    /// client's contact cache (nothing was sent).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ms: Option<u64>,
+    /// Answered from the client's contact cache (mirror mode): no request was sent.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub cached: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<ErrorKind>,
     pub lint_errors: usize,
@@ -157,6 +219,25 @@ pub struct NumberResult {
 impl NumberResult {
     pub fn ok(&self) -> bool {
         self.error.is_none()
+    }
+
+    /// The result of a number the client answers from its contact cache.
+    fn from_cache(line: usize, input: String, number: String, cached: Cached) -> Self {
+        Self {
+            line,
+            input,
+            number: Some(number),
+            status: None,
+            matches: Some(cached.matches),
+            create_row: cached.create_row,
+            message: None,
+            ms: Some(0),
+            cached: true,
+            error: None,
+            lint_errors: 0,
+            lint_warnings: 0,
+            exchange: None,
+        }
     }
 }
 
@@ -222,6 +303,10 @@ pub struct BatchSummary {
     pub count: usize,
     /// Lookups sent.
     pub sent: usize,
+    /// Numbers the client answered from its contact cache (mirror mode): not sent, counted as
+    /// ok, left out of the latencies.
+    pub cached: usize,
+    /// Numbers without an error (cached ones included).
     pub ok: usize,
     /// Failed numbers, input errors included.
     pub errors: usize,
@@ -232,7 +317,7 @@ pub struct BatchSummary {
     pub p95_ms: Option<u64>,
     pub max_ms: Option<u64>,
     pub elapsed_ms: u64,
-    /// Lookups sent per second of the run.
+    /// Lookups sent per second of the run (cached numbers are not lookups sent).
     pub per_second: f64,
     /// Why the batch stopped before the end of the input.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -277,7 +362,36 @@ struct Lookup {
 }
 
 impl Lookup {
-    async fn run(&self, line: usize, input: String, number: phone::ParsedNumber) -> NumberResult {
+    /// One number, as the client looks it up: from `cache` when it holds the number (mirror mode),
+    /// else with a request, whose answer then fills the cache as the client's does.
+    async fn run_cached(
+        &self,
+        line: usize,
+        input: String,
+        number: phone::LookupNumber,
+        cache: Option<&mut ContactCache>,
+    ) -> NumberResult {
+        let Some(cache) = cache else {
+            return self.run(line, input, number, None).await;
+        };
+        if let Some(cached) = cache.get(&number.e164) {
+            return NumberResult::from_cache(line, input, number.e164, cached);
+        }
+        let e164 = number.e164.clone();
+        let mut rows = None;
+        let r = self.run(line, input, number, Some(&mut rows)).await;
+        cache.remember(&e164, rows.as_deref());
+        r
+    }
+
+    /// One request. `rows` receives the answer's contacts when it was successful (for the cache).
+    async fn run(
+        &self,
+        line: usize,
+        input: String,
+        number: phone::LookupNumber,
+        rows: Option<&mut Option<Vec<crate::wire::ContactInfo>>>,
+    ) -> NumberResult {
         // The answer is parsed once (a lean record): its JSON serves the lints and the toast,
         // and the record's text is written only for a failure, the one record kept.
         let (mut called, shown) = self
@@ -298,6 +412,7 @@ impl Lookup {
             create_row: false,
             message: None,
             ms: Some(called.exchange.elapsed_ms),
+            cached: false,
             error: None,
             lint_errors,
             lint_warnings: lints.len() - lint_errors,
@@ -318,6 +433,9 @@ impl Lookup {
                 r.matches = Some(resp.contact.iter().filter(|c| !is_create(c)).count());
                 r.create_row = resp.contact.iter().any(is_create);
                 r.message = toast.and_then(|m| m.message);
+                if let Some(rows) = rows {
+                    *rows = Some(resp.contact);
+                }
             }
             Err(e) => {
                 r.error = Some(ErrorKind::of(&e));
@@ -359,7 +477,7 @@ where
         overriding_format: phone::overriding_format_param(&formats),
     });
     let stop = Arc::new(AtomicBool::new(false));
-    let (job_tx, job_rx) = mpsc::channel::<(usize, String, phone::ParsedNumber)>(concurrency * 2);
+    let (job_tx, job_rx) = mpsc::channel::<(usize, String, phone::LookupNumber)>(concurrency * 2);
     let (result_tx, mut result_rx) = mpsc::channel::<NumberResult>(concurrency * 4);
     let started = Instant::now();
 
@@ -390,7 +508,7 @@ where
                     continue;
                 };
                 let raw = raw.to_owned();
-                let sent = match phone::parse_input(&raw, region.as_deref()) {
+                let sent = match phone::lookup_number(&raw, region.as_deref()) {
                     Ok(n) => job_tx.send((line, raw, n)).await.is_ok(),
                     Err(e) => {
                         let r = NumberResult {
@@ -402,6 +520,7 @@ where
                             create_row: false,
                             message: Some(UserError::from(e).message),
                             ms: None,
+                            cached: false,
                             error: Some(ErrorKind::Input),
                             lint_errors: 0,
                             lint_warnings: 0,
@@ -425,6 +544,8 @@ where
         let result_tx = result_tx.clone();
         let lookup = lookup.clone();
         let stop = stop.clone();
+        // Mirror mode has one worker, so the cache sees the numbers in the input's order.
+        let mut cache = (options.mode == Mode::Mirror).then(ContactCache::default);
         workers.push(tokio::spawn(async move {
             loop {
                 let job = job_rx.lock().await.recv().await;
@@ -434,7 +555,7 @@ where
                 if stop.load(Ordering::Relaxed) {
                     return;
                 }
-                let r = lookup.run(line, input, number).await;
+                let r = lookup.run_cached(line, input, number, cache.as_mut()).await;
                 if r.error == Some(ErrorKind::Unauthorized) {
                     stop.store(true, Ordering::Relaxed);
                 }
@@ -450,6 +571,7 @@ where
         mode: options.mode,
         count: 0,
         sent: 0,
+        cached: 0,
         ok: 0,
         errors: 0,
         errors_by_kind: BTreeMap::new(),
@@ -466,7 +588,9 @@ where
     while let Some(r) = result_rx.recv().await {
         on_result(&r);
         summary.count += 1;
-        if let Some(ms) = r.ms {
+        if r.cached {
+            summary.cached += 1;
+        } else if let Some(ms) = r.ms {
             summary.sent += 1;
             summary.latencies.add(ms);
         }
@@ -529,6 +653,209 @@ mod tests {
             number_on("\"+1 415 555 0100\",Ada"),
             Some("+1 415 555 0100")
         );
+    }
+
+    fn row(id: &str, name: &str, flagged: bool) -> crate::wire::ContactInfo {
+        crate::wire::ContactInfo {
+            id: id.to_owned(),
+            name: Some(name.to_owned()),
+            is_new_contact: flagged,
+            ..crate::wire::ContactInfo::default()
+        }
+    }
+
+    #[test]
+    fn the_contact_cache_keeps_numbers_that_matched_a_real_contact() {
+        let ada = row("7", "Ada", false);
+        let create = row("createNewContact", "Create new contact...", true);
+        let mut cache = ContactCache::default();
+        assert_eq!(
+            cache.get("+14155550100"),
+            None,
+            "an empty cache serves nothing"
+        );
+
+        // A failed lookup, an empty list, or only the create row: asked again next time.
+        cache.remember("+14155550101", None);
+        cache.remember("+14155550102", Some(&[]));
+        cache.remember("+14155550103", Some(std::slice::from_ref(&create)));
+        // The create flag is what the client drops, whatever the id.
+        cache.remember("+14155550104", Some(&[row("99", "Flagged", true)]));
+        assert!(
+            cache.is_empty(),
+            "nothing without a row lacking isNewContact is kept: {cache:?}"
+        );
+
+        // A real match (with the create row beside it): served next time, without the create row.
+        cache.remember("+14155550100", Some(&[ada.clone(), create.clone()]));
+        assert_eq!(
+            cache.get("+14155550100"),
+            Some(Cached {
+                matches: 1,
+                create_row: false
+            })
+        );
+        assert_eq!(cache.get("+14155550101"), None);
+
+        // The create row's id without the flag is kept, as the client keeps it.
+        cache.remember(
+            "+14155550105",
+            Some(&[row("createNewContact", "Create", false)]),
+        );
+        assert_eq!(
+            cache.get("+14155550105"),
+            Some(Cached {
+                matches: 0,
+                create_row: true
+            })
+        );
+
+        // A later failure does not evict what the client holds.
+        cache.remember("+14155550100", None);
+        assert!(cache.get("+14155550100").is_some());
+        assert_eq!(cache.len(), 2);
+    }
+
+    /// Answers GET /contact by number: ADA matches, NOBODY finds only the create row, BROKEN
+    /// answers HTTP 500. Counts the requests per number.
+    async fn counting_server(
+        seen: Arc<std::sync::Mutex<HashMap<String, usize>>>,
+    ) -> Arc<AppConnectClient> {
+        use tokio::io::AsyncWriteExt as _;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move {
+            while let Ok((mut stream, _)) = listener.accept().await {
+                let seen = seen.clone();
+                tokio::spawn(async move {
+                    let Some(req) = crate::test_http::read_request(&mut stream).await else {
+                        return;
+                    };
+                    let target = req.target().to_owned();
+                    let number = url::Url::parse(&format!("http://x{target}"))
+                        .ok()
+                        .and_then(|u| {
+                            u.query_pairs()
+                                .find(|(k, _)| k == "phoneNumber")
+                                .map(|(_, v)| v.into_owned())
+                        })
+                        .unwrap_or_default();
+                    *seen.lock().unwrap().entry(number.clone()).or_default() += 1;
+                    let create = r#"{"id":"createNewContact","name":"Create new contact...","isNewContact":true}"#;
+                    match number.as_str() {
+                        ADA => {
+                            let body = format!(
+                                r#"{{"successful":true,"contact":[{{"id":"7","name":"Ada Lovelace","type":"contact"}},{create}]}}"#
+                            );
+                            crate::test_http::answer_json(&mut stream, &body).await;
+                        }
+                        BROKEN => {
+                            let body = r#"{"error":"boom"}"#;
+                            let head = format!(
+                                "HTTP/1.1 500 Internal Server Error\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+                                body.len()
+                            );
+                            let _ = stream.write_all(head.as_bytes()).await;
+                            let _ = stream.write_all(body.as_bytes()).await;
+                        }
+                        _ => {
+                            let body = format!(r#"{{"successful":true,"contact":[{create}]}}"#);
+                            crate::test_http::answer_json(&mut stream, &body).await;
+                        }
+                    }
+                });
+            }
+        });
+        let client = AppConnectClient::new(&url, "sandbox", None).unwrap();
+        client.set_jwt(Some(crate::sensitive::Sensitive::new("t0ken".to_owned())));
+        Arc::new(client)
+    }
+
+    const ADA: &str = "+14155550100";
+    const NOBODY: &str = "+14155550111";
+    const BROKEN: &str = "+14155550122";
+
+    async fn run_batch(mode: Mode) -> (Vec<NumberResult>, BatchSummary, HashMap<String, usize>) {
+        let seen = Arc::new(std::sync::Mutex::new(HashMap::new()));
+        let client = counting_server(seen.clone()).await;
+        let input = [ADA, NOBODY, ADA, BROKEN, NOBODY, BROKEN, ADA].join("\n");
+        let options = BatchOptions {
+            mode,
+            ..BatchOptions::default()
+        };
+        let mut results = Vec::new();
+        let summary = run(
+            client,
+            &Platform::default(),
+            std::io::Cursor::new(input.into_bytes()),
+            &options,
+            |r| results.push(r.clone()),
+        )
+        .await
+        .unwrap();
+        results.sort_by_key(|r| r.line);
+        let seen = seen.lock().unwrap().clone();
+        (results, summary, seen)
+    }
+
+    #[tokio::test]
+    async fn mirror_mode_answers_repeated_matches_from_the_cache() {
+        let (results, summary, seen) = run_batch(Mode::Mirror).await;
+        assert_eq!(
+            seen.get(ADA),
+            Some(&1),
+            "a number that matched is asked once, then served from the cache: {seen:?}"
+        );
+        assert_eq!(
+            seen.get(NOBODY),
+            Some(&2),
+            "a number with only the create row is asked every time: {seen:?}"
+        );
+        assert_eq!(
+            seen.get(BROKEN),
+            Some(&2),
+            "a failed number is asked every time: {seen:?}"
+        );
+        let cached: Vec<usize> = results
+            .iter()
+            .filter(|r| r.cached)
+            .map(|r| r.line)
+            .collect();
+        assert_eq!(cached, vec![3, 7], "the repeats of Ada are the cached ones");
+        let hit = &results[2];
+        assert_eq!(hit.matches, Some(1), "the cache serves Ada's one contact");
+        assert!(!hit.create_row, "the client does not cache the create row");
+        assert_eq!(hit.ms, Some(0));
+        assert_eq!(hit.status, None, "nothing was sent");
+        assert!(hit.ok());
+        assert!(!results[0].cached && results[0].ms.is_some());
+        assert_eq!(summary.count, 7);
+        assert_eq!(summary.cached, 2);
+        assert_eq!(summary.sent, 5, "only the requests actually sent");
+        assert_eq!(
+            summary.latencies.count(),
+            5,
+            "cached numbers have no latency"
+        );
+        assert_eq!(summary.ok, 5, "cached numbers count as ok");
+        assert_eq!(summary.errors, 2);
+        let json = serde_json::to_value(hit).unwrap();
+        assert_eq!(json["cached"], true, "{json}");
+        assert!(
+            serde_json::to_value(&results[0])
+                .unwrap()
+                .get("cached")
+                .is_none(),
+            "only cached rows say so"
+        );
+    }
+
+    #[tokio::test]
+    async fn stress_mode_sends_every_number() {
+        let (results, summary, seen) = run_batch(Mode::Concurrent(1)).await;
+        assert_eq!(seen.get(ADA), Some(&3), "no cache in stress mode: {seen:?}");
+        assert!(results.iter().all(|r| !r.cached));
+        assert_eq!((summary.sent, summary.cached), (7, 0));
     }
 
     #[test]

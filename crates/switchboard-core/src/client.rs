@@ -22,6 +22,9 @@ use crate::wire::{
     CreateContactRequest, CreateContactResponse, FindContactResponse, LoginResponse, ReturnMessage,
 };
 
+mod transport;
+use transport::{Failure, Outgoing, Reply, Transport};
+
 /// Used when the manifest gives no `requestConfig.timeout`.
 pub const DEFAULT_TIMEOUT: Duration = crate::manifest::DEFAULT_REQUEST_TIMEOUT;
 /// The server processes at most this many session ids per `GET /callLog`.
@@ -312,37 +315,67 @@ impl Secrets {
         self
     }
 
+    /// Whether `s` holds one of the secrets. Most strings of an answer are shorter than any
+    /// secret (a session token is hundreds of characters), and those are not searched at all.
+    fn hits(&self, s: &str) -> bool {
+        self.0
+            .iter()
+            .any(|secret| secret.len() <= s.len() && s.contains(secret.as_str()))
+    }
+
     fn text(&self, s: &str) -> String {
-        if self.0.is_empty() {
+        if !self.hits(s) {
             return s.to_owned();
         }
-        let all: Vec<&str> = self.0.iter().map(String::as_str).collect();
-        redact::text(s.to_owned(), &all)
+        let mut out = s.to_owned();
+        // Longest first (see `add`), so a secret that contains another is masked whole.
+        for secret in &self.0 {
+            if secret.len() <= out.len() && out.contains(secret.as_str()) {
+                out = out.replace(secret.as_str(), redact::REDACTED);
+            }
+        }
+        out
     }
 
     /// Masks inside JSON strings and keys, keeping the document valid JSON; a number that spells
     /// a secret becomes the redaction marker.
-    fn value(&self, v: Value) -> Value {
+    fn value(&self, mut v: Value) -> Value {
+        self.mask(&mut v);
+        v
+    }
+
+    /// [`Self::value`] in place: only a string that holds a secret is rewritten, and a map is
+    /// rebuilt only when one of its keys does.
+    fn mask(&self, v: &mut Value) {
         if self.0.is_empty() {
-            return v;
+            return;
         }
         match v {
-            Value::String(s) => Value::String(self.text(&s)),
-            Value::Number(n) => {
-                let digits = n.to_string();
-                if self.text(&digits) == digits {
-                    Value::Number(n)
-                } else {
-                    Value::String(redact::REDACTED.to_owned())
+            Value::String(s) => {
+                if self.hits(s) {
+                    *s = self.text(s);
                 }
             }
-            Value::Array(items) => Value::Array(items.into_iter().map(|i| self.value(i)).collect()),
-            Value::Object(map) => Value::Object(
-                map.into_iter()
-                    .map(|(k, v)| (self.text(&k), self.value(v)))
-                    .collect(),
-            ),
-            other => other,
+            Value::Number(n) => {
+                if self.hits(&n.to_string()) {
+                    *v = Value::String(redact::REDACTED.to_owned());
+                }
+            }
+            Value::Array(items) => items.iter_mut().for_each(|i| self.mask(i)),
+            Value::Object(map) => {
+                if map.keys().any(|k| self.hits(k)) {
+                    *map = std::mem::take(map)
+                        .into_iter()
+                        .map(|(k, mut v)| {
+                            self.mask(&mut v);
+                            (self.text(&k), v)
+                        })
+                        .collect();
+                } else {
+                    map.values_mut().for_each(|v| self.mask(v));
+                }
+            }
+            Value::Bool(_) | Value::Null => {}
         }
     }
 
@@ -371,7 +404,10 @@ impl Secrets {
 
     /// A parsed JSON body with secret-named keys and secret values masked.
     fn json(&self, v: &Value) -> Value {
-        self.value(redact::json(v))
+        let mut shown = v.clone();
+        redact::json_in_place(&mut shown);
+        self.mask(&mut shown);
+        shown
     }
 
     /// Masks every shown part of a record.
@@ -395,18 +431,7 @@ impl Secrets {
 
 /// Turns a transport error into words a person can act on.
 pub fn describe_transport_error(e: &reqwest::Error) -> String {
-    use std::error::Error as _;
-    let mut reason = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        reason = s.to_string();
-        source = s.source();
-    }
-    if reason.contains("Connection refused") {
-        "connection refused (nothing is listening there)".to_owned()
-    } else {
-        reason
-    }
+    transport::describe_chain(e)
 }
 
 /// The TLS connector every client shares: the system's root certificates and ALPN (h2, then
@@ -414,7 +439,7 @@ pub fn describe_transport_error(e: &reqwest::Error) -> String {
 /// certificate bundle twice (OpenSSL's default paths, then native-tls's probe): about 45 ms of
 /// CPU with OpenSSL 3 on a 2-core machine. reqwest did that for every client it built, plain-http
 /// ones included; here it happens once per process, on a background thread started by the first
-/// client (or by [`prepare_tls`]), and only a request waits for it.
+/// https client, and only a request waits for it. Plain-http servers never need it.
 mod tls {
     use std::sync::OnceLock;
 
@@ -448,12 +473,6 @@ mod tls {
     }
 }
 
-/// Starts loading the TLS settings on a background thread now (once per process), for a program
-/// that knows it will make a request; the first client does the same.
-pub fn prepare_tls() {
-    tls::warm_up();
-}
-
 /// How the session JWT travels: the real client puts it in the query.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum TokenStyle {
@@ -464,7 +483,7 @@ pub enum TokenStyle {
 
 pub struct AppConnectClient {
     /// Built on the first request (see [`Self::http`]): a client that never sends costs nothing.
-    http: OnceLock<Result<reqwest::Client, String>>,
+    http: OnceLock<Result<Transport, String>>,
     base: Url,
     platform: String,
     timeout: Duration,
@@ -542,7 +561,7 @@ enum BodyError {
     },
     Transport {
         received: u64,
-        error: reqwest::Error,
+        error: Failure,
     },
 }
 
@@ -565,9 +584,12 @@ impl AppConnectClient {
             )));
         }
         let timeout = timeout.unwrap_or(DEFAULT_TIMEOUT);
-        // The TLS settings take ~45 ms of certificate loading; they start now, on another thread,
-        // so the first request finds them ready or nearly.
-        tls::warm_up();
+        // The TLS settings take ~45 ms of certificate loading; for an https server they start
+        // now, on another thread, so the first request finds them ready or nearly. A plain-http
+        // server never needs them (see `transport`).
+        if base.scheme() == "https" {
+            tls::warm_up();
+        }
         Ok(Self {
             http: OnceLock::new(),
             base,
@@ -619,20 +641,16 @@ impl AppConnectClient {
         })
     }
 
-    /// The HTTP client, built on first use with the process's shared TLS settings.
-    fn http(&self) -> Result<&reqwest::Client, ClientError> {
+    /// The transport, built on first use: hyper for a plain-http server, reqwest with the
+    /// process's shared TLS settings for an https one.
+    fn http(&self) -> Result<&Transport, ClientError> {
         self.http
             .get_or_init(|| {
-                reqwest::Client::builder()
-                    // A redirect is shown as the answer, never followed: following one re-sends
-                    // the API key or the session token to wherever `Location` points.
-                    .redirect(reqwest::redirect::Policy::none())
-                    .timeout(self.timeout)
-                    .connect_timeout(Duration::from_secs(5))
-                    .user_agent(concat!("Switchboard/", env!("CARGO_PKG_VERSION")))
-                    .tls_backend_preconfigured(tls::connector()?)
-                    .build()
-                    .map_err(|e| e.to_string())
+                if self.base.scheme() == "https" {
+                    Transport::tls(self.timeout, tls::connector()?)
+                } else {
+                    Ok(Transport::plain())
+                }
             })
             .as_ref()
             .map_err(|e| ClientError::Invalid(format!("could not set up HTTP: {e}")))
@@ -722,24 +740,29 @@ impl AppConnectClient {
                 return (exchange, Err(e), None);
             }
         };
-        let mut req = http
-            .request(method.clone(), url.clone())
-            .header("accept", "application/json");
+        let mut headers = vec![("accept", "application/json".to_owned())];
         if let (Some(token), TokenStyle::Bearer) = (jwt, self.token_style) {
-            req = req.header("authorization", format!("Bearer {}", token.expose()));
+            headers.push(("authorization", format!("Bearer {}", token.expose())));
             request_headers.push(("authorization".to_owned(), redact::REDACTED.to_owned()));
         }
         if self.debug.load(std::sync::atomic::Ordering::Relaxed) {
-            req = req.header("is-debug", "true");
+            headers.push(("is-debug", "true".to_owned()));
             request_headers.push(("is-debug".to_owned(), "true".to_owned()));
         }
-        let request_body = match body {
-            Body::None => None,
+        let (request_body, body) = match body {
+            Body::None => (None, None),
             Body::Json(v) => {
-                req = req.json(v);
+                let text = v.to_string();
+                headers.push(("content-type", "application/json".to_owned()));
                 request_headers.push(("content-type".to_owned(), "application/json".to_owned()));
-                Some(secrets.body(&v.to_string()))
+                (Some(secrets.body(&text)), Some(text.into_bytes()))
             }
+        };
+        let outgoing = Outgoing {
+            method: method.clone(),
+            url: url.clone(),
+            headers,
+            body,
         };
         let mut exchange = Exchange {
             method: method.to_string(),
@@ -765,7 +788,7 @@ impl AppConnectClient {
         if crate::cancel::current().is_some_and(|t| t.is_cancelled()) {
             return cancelled(exchange, false, None);
         }
-        let Some(sent) = crate::cancel::race(req.send()).await else {
+        let Some(sent) = crate::cancel::race(http.send(outgoing, self.timeout)).await else {
             exchange.elapsed_ms = elapsed_ms(started);
             return cancelled(exchange, true, None);
         };
@@ -776,7 +799,7 @@ impl AppConnectClient {
             }
             Ok(resp) => resp,
         };
-        let status = resp.status().as_u16();
+        let status = resp.status();
         exchange.status = Some(status);
         let mut refreshed = None;
         let mut location = None;
@@ -893,10 +916,7 @@ impl AppConnectClient {
 
     /// Reads the body in chunks, never holding more than `max_body` plus one chunk. On failure,
     /// gives back what had arrived (for the record) with the reason.
-    async fn read_body(
-        &self,
-        resp: &mut reqwest::Response,
-    ) -> Result<Vec<u8>, (Vec<u8>, BodyError)> {
+    async fn read_body(&self, resp: &mut Reply) -> Result<Vec<u8>, (Vec<u8>, BodyError)> {
         let declared = resp.content_length();
         if let Some(len) = declared.filter(|&len| len > self.max_body as u64) {
             return Err((
@@ -934,7 +954,7 @@ impl AppConnectClient {
     }
 
     /// A failed send or body read, in words: timeout, unreachable, or a connection that broke.
-    fn transport_error(&self, e: &reqwest::Error, url: &Url, received: u64) -> ClientError {
+    fn transport_error(&self, e: &Failure, url: &Url, received: u64) -> ClientError {
         if e.is_timeout() {
             ClientError::Timeout {
                 url: redact::url(url.as_str()),
@@ -943,13 +963,13 @@ impl AppConnectClient {
         } else if e.is_connect() {
             ClientError::Unreachable {
                 url: self.server_url().to_owned(),
-                reason: describe_transport_error(e),
+                reason: e.reason().to_owned(),
             }
         } else {
             ClientError::Interrupted {
                 url: self.server_url().to_owned(),
                 received,
-                reason: describe_transport_error(e),
+                reason: e.reason().to_owned(),
             }
         }
     }

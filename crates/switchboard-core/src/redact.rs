@@ -5,29 +5,30 @@ use serde_json::Value;
 
 pub const REDACTED: &str = "<redacted>";
 
-/// Query parameters and JSON keys whose values are secrets.
+/// Query parameters, headers and JSON keys whose values are secrets (compared ignoring case).
+const SECRET_KEYS: &[&str] = &[
+    "jwttoken",
+    "apikey",
+    "api_key",
+    "password",
+    "secret",
+    "client_secret",
+    "access_token",
+    "accesstoken",
+    "refresh_token",
+    "refreshtoken",
+    "token",
+    "code",
+    "callbackuri",
+    "authorization",
+    "x-refreshed-jwt-token",
+    "cookie",
+    "set-cookie",
+];
+
+/// Whether a query parameter, header or JSON key holds a secret.
 fn is_secret_key(key: &str) -> bool {
-    let k = key.to_ascii_lowercase();
-    matches!(
-        k.as_str(),
-        "jwttoken"
-            | "apikey"
-            | "api_key"
-            | "password"
-            | "secret"
-            | "client_secret"
-            | "access_token"
-            | "accesstoken"
-            | "refresh_token"
-            | "refreshtoken"
-            | "token"
-            | "code"
-            | "callbackuri"
-            | "authorization"
-            | "x-refreshed-jwt-token"
-            | "cookie"
-            | "set-cookie"
-    )
+    SECRET_KEYS.iter().any(|k| k.eq_ignore_ascii_case(key))
 }
 
 /// `http://h/contact?jwtToken=abc&x=1` → `http://h/contact?jwtToken=<redacted>&x=1`.
@@ -65,21 +66,25 @@ pub fn header(name: &str, value: &str) -> String {
 
 /// A JSON value with every secret-named key's value replaced.
 pub fn json(value: &Value) -> Value {
+    let mut shown = value.clone();
+    json_in_place(&mut shown);
+    shown
+}
+
+/// [`json`] on a value that is already a copy: no map is rebuilt, no key hashed again.
+pub fn json_in_place(value: &mut Value) {
     match value {
-        Value::Object(map) => Value::Object(
-            map.iter()
-                .map(|(k, v)| {
-                    let v = if is_secret_key(k) && !v.is_null() {
-                        Value::String(REDACTED.to_owned())
-                    } else {
-                        json(v)
-                    };
-                    (k.clone(), v)
-                })
-                .collect(),
-        ),
-        Value::Array(items) => Value::Array(items.iter().map(json).collect()),
-        other => other.clone(),
+        Value::Object(map) => {
+            for (k, v) in map.iter_mut() {
+                if is_secret_key(k) && !v.is_null() {
+                    *v = Value::String(REDACTED.to_owned());
+                } else {
+                    json_in_place(v);
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(json_in_place),
+        _ => {}
     }
 }
 
@@ -93,8 +98,11 @@ pub fn body(text: &str) -> String {
 
 /// Replaces every occurrence of the given secrets in free text (error messages, plain bodies).
 pub fn text(mut s: String, secrets: &[&str]) -> String {
-    for secret in secrets.iter().filter(|s| s.len() >= 4) {
-        s = s.replace(secret, REDACTED);
+    for secret in secrets.iter().filter(|x| x.len() >= 4) {
+        // A secret longer than the text cannot be in it; `replace` would still copy the text.
+        if secret.len() <= s.len() && s.contains(secret) {
+            s = s.replace(secret, REDACTED);
+        }
     }
     s
 }

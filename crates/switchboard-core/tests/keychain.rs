@@ -163,3 +163,65 @@ fn no_secret_service_gives_unavailable_with_the_fix() {
         String::from_utf8_lossy(&out.stdout)
     );
 }
+
+#[test]
+fn a_restarted_secret_service_is_reached_again() {
+    // The app runs for hours: when the Secret Service is restarted (a new login session, a
+    // crashed daemon), the keychain must reach the new one instead of failing from then on. Run
+    // in a child with its own bus and keyring, since restarting the service would disturb the
+    // other tests.
+    if std::env::var("SWITCHBOARD_RESTART_CHILD").is_err() {
+        let script =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/with-keyring.sh");
+        let out = std::process::Command::new(script)
+            .arg(std::env::current_exe().unwrap())
+            .args([
+                "--exact",
+                "a_restarted_secret_service_is_reached_again",
+                "--nocapture",
+            ])
+            .env("SWITCHBOARD_RESTART_CHILD", "1")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "the child read and wrote across the restart: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        return;
+    }
+    let k = keychain("restart");
+    k.set("a", &Sensitive::from("before")).unwrap();
+    assert_eq!(k.get("a").unwrap().unwrap().expose(), "before");
+    // A new daemon replaces the running one (the password is the one scripts/with-keyring.sh uses).
+    let restarted = std::process::Command::new("sh")
+        .args([
+            "-c",
+            "printf %s switchboard-test-unlock | gnome-keyring-daemon --replace --unlock --components=secrets",
+        ])
+        .output()
+        .unwrap();
+    assert!(restarted.status.success(), "gnome-keyring-daemon restarted");
+    // The new daemon may take a moment to own the bus name; without a new connection every
+    // attempt would fail, however long this waits.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let value = loop {
+        match k.get("a") {
+            Ok(v) => break v,
+            Err(e) if std::time::Instant::now() < deadline => {
+                eprintln!("not yet: {e}");
+                std::thread::sleep(std::time::Duration::from_millis(100));
+            }
+            Err(e) => panic!("the keychain stayed unreachable after the restart: {e}"),
+        }
+    };
+    assert_eq!(
+        value.unwrap().expose(),
+        "before",
+        "the stored entry outlives the daemon"
+    );
+    k.set("a", &Sensitive::from("after")).unwrap();
+    assert_eq!(k.get("a").unwrap().unwrap().expose(), "after");
+    k.forget_all().unwrap();
+}

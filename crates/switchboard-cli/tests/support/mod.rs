@@ -1,6 +1,8 @@
 //! What the CLI's integration tests share: a standalone sandbox run by the built binary, and the
 //! real `@app-connect/core` framework server of tests/conformance.
 
+pub mod scenario_run;
+
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};

@@ -29,7 +29,7 @@ pub use report::{
     BatchStats, Check, ExchangeRecord, HistogramBin, LintNote, Probe, RunReport, RunReportFormat,
     ScenarioResult, StepResult,
 };
-pub use run::{numbers_scenario, run, run_on, Event, RunOptions, RunUpdate};
+pub use run::{numbers_scenario, run, run_on, run_with, Event, RunOptions, RunUpdate};
 
 /// A scenario file, read and checked; `${VAR}` already replaced, paths already resolved.
 #[derive(Debug, Clone)]
@@ -44,6 +44,8 @@ pub struct Scenario {
     pub server: Option<String>,
     /// Login-page values by `const` (secrets: never shown, masked in every report).
     pub login: Vec<(String, Sensitive<String>)>,
+    /// `session:`: a session to use instead of signing in with `login` (OAuth platforms).
+    pub session: Option<Session>,
     /// The CRM hostname or environment choice, for manifests that need one.
     pub hostname: Option<String>,
     pub region: Option<String>,
@@ -56,8 +58,24 @@ pub struct Scenario {
 impl Scenario {
     /// Every secret value the scenario carries, to mask wherever a report could show it.
     pub fn secrets(&self) -> Vec<String> {
-        self.login.iter().map(|(_, v)| v.expose().clone()).collect()
+        let mut out: Vec<String> = self.login.iter().map(|(_, v)| v.expose().clone()).collect();
+        if let Some(Session::Jwt(jwt)) = &self.session {
+            out.push(jwt.expose().clone());
+        }
+        out
     }
+}
+
+/// A session the scenario uses as it is, with no sign-in: the only way in to an OAuth platform,
+/// whose sign-in needs a browser.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Session {
+    /// `session: keychain`: the session `switchboard login` (or the app) stored in the OS keychain
+    /// for the scenario's server and platform. Read once; nothing is written back.
+    Keychain,
+    /// `session: { jwt: ${APP_CONNECT_JWT} }`: an App Connect session token (a secret: never
+    /// shown, masked in every report).
+    Jwt(Sensitive<String>),
 }
 
 #[derive(Debug, Clone)]

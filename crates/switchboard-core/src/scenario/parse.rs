@@ -9,7 +9,7 @@ use serde_norway::Value;
 
 use super::{
     BatchExpect, BatchSource, ContractExpect, FindExpect, FlowExpect, FormatsExpect, Scenario,
-    Step, StepKind,
+    Session, Step, StepKind,
 };
 use crate::error::{ErrorCode, UserError};
 use crate::manifest::SANDBOX_SOURCE;
@@ -287,6 +287,7 @@ struct RawScenario {
     server: Option<String>,
     #[serde(default)]
     login: serde_norway::Mapping,
+    session: Option<Value>,
     hostname: Option<String>,
     region: Option<String>,
     #[serde(default)]
@@ -371,6 +372,12 @@ fn build(
         })?;
         login.push((key, Sensitive::new(value)));
     }
+    let session = raw.session.map(|v| session(v, file)).transpose()?;
+    if session.is_some() && !login.is_empty() {
+        return Err(invalid(format!(
+            "{file}: the scenario has both login and session. Keep one: login signs in with the API-key page's values, session uses a session you already have."
+        )));
+    }
     let name = raw.name.unwrap_or_else(|| {
         path.file_stem()
             .map(|s| s.to_string_lossy().into_owned())
@@ -394,6 +401,7 @@ fn build(
         platform: raw.platform.filter(|p| !p.trim().is_empty()),
         server: raw.server.filter(|s| !s.trim().is_empty()),
         login,
+        session,
         hostname: raw.hostname.filter(|h| !h.trim().is_empty()),
         // As the app: a new profile's region (US) unless the scenario says, "" for none.
         region: Some(
@@ -407,6 +415,39 @@ fn build(
         debug: raw.debug,
         steps,
     })
+}
+
+/// `session: keychain` or `session: { jwt: <token> }`.
+fn session(v: Value, file: &str) -> Result<Session> {
+    let how = || {
+        format!(
+            "{file}: session takes `keychain` (the session `switchboard login` stored for this server and platform) or `{{ jwt: ${{APP_CONNECT_JWT}} }}` (a session token from the environment)."
+        )
+    };
+    match v {
+        Value::String(s) if s.trim() == "keychain" => Ok(Session::Keychain),
+        Value::Mapping(m) => {
+            let mut jwt = None;
+            for (k, v) in m {
+                match k.as_str() {
+                    Some("jwt") => jwt = Some(v),
+                    _ => return Err(invalid(how())),
+                }
+            }
+            let token = jwt
+                .as_ref()
+                .and_then(scalar_text)
+                .map(|t| t.trim().to_owned())
+                .filter(|t| !t.is_empty())
+                .ok_or_else(|| {
+                    invalid(format!(
+                        "{file}: session.jwt is empty. Give the session token from the environment: session: {{ jwt: ${{APP_CONNECT_JWT}} }} (sign in once with `switchboard login` and use session: keychain to take it from the OS keychain instead)."
+                    ))
+                })?;
+            Ok(Session::Jwt(Sensitive::new(token)))
+        }
+        _ => Err(invalid(how())),
+    }
 }
 
 fn expectation<T: for<'de> Deserialize<'de> + Default>(
@@ -820,6 +861,53 @@ steps:
         ];
         for (text, wanted) in cases {
             let err = parse(text, p, &e).unwrap_err();
+            assert!(err.message.contains(wanted), "{text:?}: {}", err.message);
+        }
+    }
+
+    #[test]
+    fn a_session_comes_from_the_keychain_or_the_environment() {
+        let e = env(&[("JWT", "eyJhbGciOiJIUzI1NiJ9.e30.sig-from-env")]);
+        let p = Path::new("s.yaml");
+        let s = parse("manifest: bundled:sandbox\nsession: keychain\n", p, &e).unwrap();
+        assert_eq!(s.session, Some(Session::Keychain));
+        assert!(s.login.is_empty());
+        let s = parse(
+            "manifest: bundled:sandbox\nsession: { jwt: ${JWT} }\n",
+            p,
+            &e,
+        )
+        .unwrap();
+        assert_eq!(
+            s.session,
+            Some(Session::Jwt(Sensitive::new(
+                "eyJhbGciOiJIUzI1NiJ9.e30.sig-from-env".to_owned()
+            )))
+        );
+        assert!(
+            s.secrets()
+                .contains(&"eyJhbGciOiJIUzI1NiJ9.e30.sig-from-env".to_owned()),
+            "the token is masked like the login values"
+        );
+        assert!(
+            !format!("{s:?}").contains("sig-from-env"),
+            "the token never prints"
+        );
+        let none = parse("manifest: bundled:sandbox\n", p, &e).unwrap();
+        assert_eq!(none.session, None);
+
+        let cases = [
+            ("session: browser\n", "session takes `keychain`"),
+            ("session: { token: x }\n", "session takes `keychain`"),
+            ("session: { jwt: ${EMPTY:-} }\n", "session.jwt is empty"),
+            (
+                "login: { apiKey: k3y }\nsession: keychain\n",
+                "both login and session",
+            ),
+        ];
+        for (text, wanted) in cases {
+            let text = format!("manifest: bundled:sandbox\n{text}");
+            let err = parse(&text, p, &e).unwrap_err();
             assert!(err.message.contains(wanted), "{text:?}: {}", err.message);
         }
     }

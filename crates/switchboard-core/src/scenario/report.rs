@@ -216,6 +216,9 @@ pub struct BatchStats {
     pub mode: String,
     pub count: usize,
     pub sent: usize,
+    /// Numbers answered from the client's contact cache (mirror mode): not sent, counted as ok,
+    /// not in the latencies.
+    pub cached: usize,
     pub ok: usize,
     pub errors: usize,
     pub errors_by_kind: BTreeMap<String, usize>,
@@ -825,10 +828,11 @@ impl RunReport {
                 if let Some(b) = &st.batch {
                     let _ = writeln!(
                         h,
-                        "<p>{} numbers ({}), {} ok, {} failed, {} rate-limited; p50 {} · p95 {} · max {}; {:.1} lookups/s</p>",
+                        "<p>{} numbers ({}), {} ok{}, {} failed, {} rate-limited; p50 {} · p95 {} · max {}; {:.1} lookups/s</p>",
                         b.count,
                         esc(&b.mode),
                         b.ok,
+                        cached_note(b),
                         b.errors,
                         b.rate_limited,
                         ms_or_dash(b.p50_ms),
@@ -969,9 +973,10 @@ fn step_output(st: &StepResult) -> String {
     if let Some(b) = &st.batch {
         let _ = writeln!(
             t,
-            "{} numbers, {} ok, {} failed; p50 {} p95 {} max {}",
+            "{} numbers, {} ok{}, {} failed; p50 {} p95 {} max {}",
             b.count,
             b.ok,
+            cached_note(b),
             b.errors,
             ms_or_dash(b.p50_ms),
             ms_or_dash(b.p95_ms),
@@ -989,6 +994,15 @@ fn step_output(st: &StepResult) -> String {
     t
 }
 
+/// ` (N from the client's contact cache)` when a mirror batch answered numbers from it.
+fn cached_note(b: &BatchStats) -> String {
+    if b.cached == 0 {
+        String::new()
+    } else {
+        format!(" ({} from the client's contact cache)", b.cached)
+    }
+}
+
 /// One line about a step, for the tables.
 fn step_detail(st: &StepResult) -> String {
     if let Some(h) = (!st.passed).then(|| st.headline()).flatten() {
@@ -996,8 +1010,9 @@ fn step_detail(st: &StepResult) -> String {
     }
     if let Some(b) = &st.batch {
         return format!(
-            "{} numbers, {} failed, p95 {}",
+            "{} numbers{}, {} failed, p95 {}",
             b.count,
+            cached_note(b),
             b.errors,
             ms_or_dash(b.p95_ms)
         );

@@ -22,14 +22,16 @@ use super::report::{
 };
 use super::{
     BatchExpect, BatchSource, ContractExpect, FindExpect, FormatsExpect, LintExpect, Scenario,
-    Step, StepKind,
+    Session, Step, StepKind,
 };
 use crate::batch::{BatchOptions, Mode};
 use crate::flow::FlowState;
-use crate::keychain::{MemoryStore, SecretStore};
+use crate::keychain::{Binding, Keychain, MemoryStore, SecretKind, SecretStore};
 use crate::lint::LintLevel;
+use crate::manifest::AuthType;
 use crate::phone;
 use crate::profile::{Profile, Profiles};
+use crate::sensitive::Sensitive;
 use crate::wire::ContactInfo;
 use crate::workbench::view::{CallInput, LookupView, PhoneInput};
 use crate::workbench::{Clock, SignIn, SystemClock, Workbench};
@@ -129,15 +131,28 @@ impl From<&Event<'_>> for RunUpdate {
 }
 
 /// Runs every step of `scenario` on its own engine (an in-memory keychain, signed in with the
-/// scenario's login values) and returns what happened, with every secret masked.
+/// scenario's login values or given its `session`) and returns what happened, with every secret
+/// masked. `session: keychain` reads the OS keychain (the service `switchboard login` uses).
 pub async fn run(
     scenario: &Scenario,
     options: &RunOptions,
     on_event: &mut (dyn FnMut(Event<'_>) + Send),
 ) -> ScenarioResult {
+    let keychain = Keychain::from_env();
+    run_with(scenario, options, &keychain, on_event).await
+}
+
+/// [`run`], with `stored` as the keychain `session: keychain` reads (tests give their own). It is
+/// only read, never written: the run's own engine keeps its secrets in memory.
+pub async fn run_with(
+    scenario: &Scenario,
+    options: &RunOptions,
+    stored: &dyn SecretStore,
+    on_event: &mut (dyn FnMut(Event<'_>) + Send),
+) -> ScenarioResult {
     let started = Instant::now();
-    let login = scenario.secrets();
-    let (wb, signed_in) = match open(scenario).await {
+    let mut login = scenario.secrets();
+    let (wb, signed_in) = match open(scenario, stored, &mut login).await {
         Ok(pair) => pair,
         Err(e) => {
             let result = ScenarioResult {
@@ -249,6 +264,7 @@ pub fn numbers_scenario(
         platform: None,
         server: None,
         login: Vec::new(),
+        session: None,
         hostname: None,
         region: region.filter(|r| !r.trim().is_empty()),
         formats,
@@ -283,8 +299,13 @@ fn all_secrets(wb: &Engine, login: &[String]) -> Vec<String> {
 }
 
 /// The engine on a one-off profile, with the manifest, platform and server open; then the sign-in
-/// (its failure is kept: steps that need no session still run).
-async fn open(scenario: &Scenario) -> Result<(Engine, Result<(), String>), UserError> {
+/// or the given session (its failure is kept: steps that need no session still run). A session
+/// read from `stored` is added to `secrets`.
+async fn open(
+    scenario: &Scenario,
+    stored: &dyn SecretStore,
+    secrets: &mut Vec<String>,
+) -> Result<(Engine, Result<(), String>), UserError> {
     let profiles = Profiles::in_memory(Profile {
         name: "scenario".to_owned(),
         server_url: scenario.server.clone(),
@@ -310,12 +331,43 @@ async fn open(scenario: &Scenario) -> Result<(Engine, Result<(), String>), UserE
         }
     }
     wb.set_debug(scenario.debug).await;
+    if let Some(session) = &scenario.session {
+        let given = match use_session(&wb, scenario, session, stored).await {
+            Ok(read) => {
+                secrets.extend(read.map(|t| t.expose().clone()));
+                Ok(())
+            }
+            Err(why) => Err(why),
+        };
+        return Ok((wb, given));
+    }
+    let platform = wb.view().await.platform;
+    let oauth = platform.auth_type == AuthType::OAuth;
     if scenario.login.is_empty() {
-        let platform = wb.view().await.platform.name;
+        let how = if oauth {
+            format!(
+                "{} signs in with OAuth, which needs a browser: sign in once with `{}`, then add session: keychain to the scenario, or give a session token with session: {{ jwt: ${{APP_CONNECT_JWT}} }}.",
+                platform.display_name,
+                login_command(scenario, &platform.name, oauth)
+            )
+        } else {
+            "Add them, with secrets from the environment: login: { apiKey: ${MY_API_KEY} }, or use a session: session: keychain (after `switchboard login`) or session: { jwt: ${APP_CONNECT_JWT} }.".to_owned()
+        };
         return Ok((
             wb,
             Err(format!(
-                "the scenario has no login values, so nothing is signed in to {platform}. Add them, with secrets from the environment: login: {{ apiKey: ${{MY_API_KEY}} }}."
+                "the scenario has no login values, so nothing is signed in to {}. {how}",
+                platform.name
+            )),
+        ));
+    }
+    if oauth {
+        return Ok((
+            wb,
+            Err(format!(
+                "{} signs in with OAuth, not with login values. Sign in once with `{}` and replace login with session: keychain, or give a session token with session: {{ jwt: ${{APP_CONNECT_JWT}} }}.",
+                platform.display_name,
+                login_command(scenario, &platform.name, oauth)
             )),
         ));
     }
@@ -333,6 +385,78 @@ async fn open(scenario: &Scenario) -> Result<(Engine, Result<(), String>), UserE
         .map(|_| ())
         .map_err(|e| format!("sign-in failed: {}", e.message));
     Ok((wb, signed))
+}
+
+/// Gives the engine the scenario's `session`: the token from the environment, or the one stored
+/// in `stored` (the OS keychain) for the server and platform now open. It goes to the engine's
+/// in-memory store under that binding and the client takes it from there, as it takes a stored
+/// session in the app. Yields the token read from the keychain (to mask), or why there is none.
+async fn use_session(
+    wb: &Engine,
+    scenario: &Scenario,
+    session: &Session,
+    stored: &dyn SecretStore,
+) -> Result<Option<Sensitive<String>>, String> {
+    let view = wb.view().await;
+    let platform = view.platform.name.clone();
+    let binding = Binding::new(&view.server_url, &platform, None).map_err(|e| e.message)?;
+    let account = binding.account(SecretKind::Session);
+    let (token, read) = match session {
+        Session::Jwt(token) => (token.clone(), None),
+        Session::Keychain => match stored.get(&account) {
+            Ok(Some(token)) => (token.clone(), Some(token)),
+            Ok(None) => {
+                return Err(format!(
+                    "no session is stored in the OS keychain for {}. Sign in once with `{}` (the same server and platform), then run the scenario again.",
+                    binding.describe(),
+                    login_command(scenario, &platform, view.platform.auth_type == AuthType::OAuth)
+                ))
+            }
+            Err(e) => return Err(format!("session: keychain could not be read: {e}")),
+        },
+    };
+    wb.store()
+        .set(&account, &token)
+        .map_err(|e| e.to_string())?;
+    // Re-opening the platform restores the session stored for its binding.
+    wb.select_platform(&platform).await.map_err(|e| e.message)?;
+    if !wb.view().await.session.signed_in {
+        return Err(format!(
+            "the session could not be given to {}.",
+            binding.describe()
+        ));
+    }
+    Ok(read)
+}
+
+/// The `switchboard login` command that stores a session for the scenario's manifest, platform
+/// and server, for messages.
+fn login_command(scenario: &Scenario, platform: &str, oauth: bool) -> String {
+    let quote = |w: &str| {
+        let safe = !w.is_empty()
+            && w.chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-_./:@=+,%".contains(c));
+        if safe {
+            w.to_owned()
+        } else {
+            format!("'{}'", w.replace('\'', r"'\''"))
+        }
+    };
+    let mut words = vec!["switchboard".to_owned()];
+    if scenario.manifest != crate::manifest::SANDBOX_SOURCE {
+        words.extend(["--manifest".to_owned(), quote(&scenario.manifest)]);
+    }
+    if scenario.platform.is_some() {
+        words.extend(["--platform".to_owned(), quote(platform)]);
+    }
+    if let Some(server) = &scenario.server {
+        words.extend(["--server".to_owned(), quote(server)]);
+    }
+    words.push("login".to_owned());
+    if !oauth {
+        words.push("--api-key <key>".to_owned());
+    }
+    words.join(" ")
 }
 
 fn title(step: &Step) -> String {
@@ -745,11 +869,12 @@ async fn batch_step<S: SecretStore + 'static, C: Clock>(
     let rate_limited = summary.rate_limited();
     let stats = BatchStats {
         mode: match mode {
-            Mode::Mirror => "one at a time, as the client".to_owned(),
+            Mode::Mirror => "one at a time, with the contact cache, as the client".to_owned(),
             Mode::Concurrent(n) => format!("{n} at once"),
         },
         count: summary.count,
         sent: summary.sent,
+        cached: summary.cached,
         ok: summary.ok,
         errors: summary.errors,
         errors_by_kind: summary
@@ -1203,6 +1328,185 @@ mod engine_tests {
         assert!(!all.contains(KEY), "{all}");
         assert!(!all.contains(TOKEN), "{all}");
         assert!(all.contains("<redacted>"));
+    }
+}
+
+#[cfg(test)]
+mod session_tests {
+    use super::*;
+    use crate::scenario::parse;
+    use crate::test_http::{answer_json, read_request};
+    use std::path::Path;
+    use std::sync::Mutex;
+    use tokio::io::AsyncWriteExt as _;
+
+    const TOKEN: &str = "eyJhbGciOiJIUzI1NiJ9.c2Vzc2lvbg.s3ss10n-t0ken";
+
+    /// A connector that accepts only TOKEN (HTTP 401 otherwise) and quotes it back in its
+    /// message, so a report that failed to mask it would show it. Records every request target.
+    async fn server(seen: Arc<Mutex<Vec<String>>>) -> String {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move {
+            while let Ok((mut stream, _)) = listener.accept().await {
+                let seen = seen.clone();
+                tokio::spawn(async move {
+                    let Some(req) = read_request(&mut stream).await else {
+                        return;
+                    };
+                    seen.lock().unwrap().push(req.target().to_owned());
+                    if !req.target().contains(&format!("jwtToken={TOKEN}")) {
+                        let body = r#"{"successful":false}"#;
+                        let head = format!(
+                            "HTTP/1.1 401 Unauthorized\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+                            body.len()
+                        );
+                        let _ = stream.write_all(head.as_bytes()).await;
+                        let _ = stream.write_all(body.as_bytes()).await;
+                        return;
+                    }
+                    let body = format!(
+                        r#"{{"successful":true,"contact":[{{"id":"7","name":"Ada Lovelace"}}],"returnMessage":{{"message":"hello {TOKEN}","messageType":"success","ttl":3000}}}}"#
+                    );
+                    answer_json(&mut stream, &body).await;
+                });
+            }
+        });
+        url
+    }
+
+    fn scenario(url: &str, session: &str) -> Scenario {
+        let text = format!(
+            "manifest: bundled:sandbox\nserver: {url}\n{session}\nsteps:\n  - find: \"+14155550100\"\n    expect: {{ contacts: 1, message: hello }}\n"
+        );
+        parse(&text, Path::new("session.yaml"), &|n| {
+            (n == "APP_CONNECT_JWT").then(|| TOKEN.to_owned())
+        })
+        .unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_jwt_from_the_environment_is_used_and_never_shown() {
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let url = server(seen.clone()).await;
+        let sc = scenario(&url, "session: { jwt: ${APP_CONNECT_JWT} }");
+        let keychain = MemoryStore::new();
+        let mut events = Vec::new();
+        let result = run_with(&sc, &RunOptions::default(), &keychain, &mut |e| {
+            events.push(format!("{e:?}"))
+        })
+        .await;
+        assert!(result.error.is_none(), "{:?}", result.error);
+        assert!(
+            result.passed,
+            "the server accepts only the given token: {:?}",
+            result.steps
+        );
+        let targets = seen.lock().unwrap().clone();
+        assert!(
+            targets.iter().all(|t| !t.starts_with("/apiKeyLogin")),
+            "no sign-in is sent: {targets:?}"
+        );
+        let all = serde_json::to_string(&result).unwrap() + &events.join("\n");
+        assert!(
+            !all.contains(TOKEN),
+            "the token is masked everywhere: {all}"
+        );
+        assert!(all.contains("hello <redacted>"), "{all}");
+        assert!(
+            keychain.accounts().is_empty(),
+            "nothing is written to the keychain"
+        );
+    }
+
+    #[tokio::test]
+    async fn the_keychain_session_for_this_server_is_used() {
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let url = server(seen.clone()).await;
+        let sc = scenario(&url, "session: keychain");
+        let keychain = MemoryStore::new();
+        let binding = Binding::new(&url, "sandbox", None).unwrap();
+        // A session for another server is not sent here.
+        let elsewhere = Binding::new("http://127.0.0.1:1", "sandbox", None).unwrap();
+        keychain
+            .set(
+                &elsewhere.account(SecretKind::Session),
+                &Sensitive::new(TOKEN.to_owned()),
+            )
+            .unwrap();
+
+        let missing = run_with(&sc, &RunOptions::default(), &keychain, &mut |_| {}).await;
+        let why = missing.error.clone().unwrap_or_default();
+        assert!(
+            why.contains(&format!(
+                "no session is stored in the OS keychain for sandbox at {}",
+                binding.origin
+            )),
+            "{why}"
+        );
+        assert!(
+            why.contains(&format!(
+                "`switchboard --server {url} login --api-key <key>`"
+            )),
+            "the message names the login command to run: {why}"
+        );
+        assert!(!missing.passed);
+        assert!(
+            missing.steps[0]
+                .error
+                .as_deref()
+                .is_some_and(|e| e.starts_with("Not run: no session")),
+            "{:?}",
+            missing.steps[0].error
+        );
+        assert!(seen.lock().unwrap().is_empty(), "nothing was sent");
+
+        keychain
+            .set(
+                &binding.account(SecretKind::Session),
+                &Sensitive::new(TOKEN.to_owned()),
+            )
+            .unwrap();
+        let result = run_with(&sc, &RunOptions::default(), &keychain, &mut |_| {}).await;
+        assert!(result.passed, "{:?} {:?}", result.error, result.steps);
+        let all = serde_json::to_string(&result).unwrap();
+        assert!(!all.contains(TOKEN), "{all}");
+        assert_eq!(keychain.accounts().len(), 2, "the keychain is only read");
+    }
+
+    #[tokio::test]
+    async fn an_oauth_platform_is_not_signed_in_with_login_values() {
+        // The bundled manifest's platform, switched to OAuth.
+        let dir = tempfile::tempdir().unwrap();
+        let mut manifest: serde_json::Value =
+            serde_json::from_str(crate::manifest::SANDBOX_MANIFEST).unwrap();
+        manifest["platforms"]["sandbox"]["auth"] = serde_json::json!({
+            "type": "oauth",
+            "oauth": {"authUrl": "https://crm.test/authorize", "clientId": "c", "redirectUri": "https://x.test/cb"}
+        });
+        let path = dir.path().join("oauth.json");
+        std::fs::write(&path, manifest.to_string()).unwrap();
+        let text = format!(
+            "manifest: {}\nserver: http://127.0.0.1:1\nlogin: {{ apiKey: k3y-value }}\nsteps:\n  - find: \"+14155550100\"\n",
+            path.display()
+        );
+        let sc = parse(&text, Path::new("o.yaml"), &|_| None).unwrap();
+        let r = run_with(
+            &sc,
+            &RunOptions::default(),
+            &MemoryStore::new(),
+            &mut |_| {},
+        )
+        .await;
+        let why = r.error.unwrap_or_default();
+        assert!(
+            why.contains("signs in with OAuth") && why.contains("session: keychain"),
+            "{why}"
+        );
+        assert!(
+            why.contains(&format!("--manifest {} ", path.display())) && !why.contains("--api-key"),
+            "the OAuth login command: {why}"
+        );
     }
 }
 

@@ -6,7 +6,12 @@ export type BatchStats = {
 /**
  * How the lookups ran: one at a time as the client, or N at once.
  */
-mode: string, count: number, sent: number, ok: number, errors: number, errorsByKind: { [key in string]: number }, rateLimited: number, lintErrors: number, p50Ms: number | null, p95Ms: number | null, maxMs: number | null, perSecond: number, stopped: string | null, histogram: Array<HistogramBin>, 
+mode: string, count: number, sent: number, 
+/**
+ * Numbers answered from the client's contact cache (mirror mode): not sent, counted as ok,
+ * not in the latencies.
+ */
+cached: number, ok: number, errors: number, errorsByKind: { [key in string]: number }, rateLimited: number, lintErrors: number, p50Ms: number | null, p95Ms: number | null, maxMs: number | null, perSecond: number, stopped: string | null, histogram: Array<HistogramBin>, 
 /**
  * The first failures, with their exchanges.
  */
