@@ -1,9 +1,33 @@
-import { defineConfig } from "vite";
+import { defineConfig, type Plugin } from "vite";
 import { svelte } from "@sveltejs/vite-plugin-svelte";
+
+// Start-up (issue 14): index.html draws a static shell before any script runs. The built page
+// fetches the app's script as it loads (modulepreload) but runs it only once that first frame is
+// drawn (index.html imports it then), so running it does not hold the frame up. The stylesheet
+// is asked for first: the shell cannot be drawn without it.
+function runEntryAfterFirstFrame(): Plugin {
+  return {
+    name: "switchboard:run-entry-after-first-frame",
+    apply: "build",
+    transformIndexHtml: {
+      order: "post",
+      handler(html) {
+        const entry = /\s*<script type="module" crossorigin src="([^"]+)"><\/script>/;
+        const styles = /\s*<link rel="stylesheet" crossorigin href="[^"]+">/g;
+        const src = html.match(entry)?.[1];
+        if (!src) throw new Error("index.html: the entry script tag Vite writes was not found");
+        const links = html.match(styles) ?? [];
+        return html
+          .replace(styles, "")
+          .replace(entry, `${links.join("")}\n    <link rel="modulepreload" crossorigin href="${src}" id="app-entry">`);
+      },
+    },
+  };
+}
 
 // The Tauri shell loads ui/dist (built) or this dev server (make dev).
 export default defineConfig({
-  plugins: [svelte()],
+  plugins: [svelte(), runEntryAfterFirstFrame()],
   clearScreen: false,
   server: { port: 5173, strictPort: true },
   build: { target: "safari15", outDir: "dist", emptyOutDir: true },

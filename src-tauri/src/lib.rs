@@ -269,6 +269,7 @@ pub fn run() {
         })
         .invoke_handler(tauri::generate_handler![
             manifest::app_view,
+            manifest::first_view,
             manifest::open_manifest,
             manifest::select_platform,
             manifest::set_server_url,

@@ -2,7 +2,7 @@
 
 use switchboard_core::forms::LogForm;
 use switchboard_core::wire::{ContactInfo, Direction};
-use switchboard_core::workbench::view::AppView;
+use switchboard_core::workbench::view::{AppView, FirstView};
 use switchboard_core::UserError;
 use tauri::State;
 
@@ -14,6 +14,15 @@ type Result<T> = std::result::Result<T, UserError>;
 #[tauri::command]
 pub async fn app_view(wb: State<'_, Bench>) -> Result<AppView> {
     Ok(wb.view().await)
+}
+
+/// The window's first view with the manifest page's preview in the same answer: one command and
+/// one paint at start-up instead of two of each. Waits, as `app_view` does, while the profile opens.
+#[tauri::command]
+pub async fn first_view(wb: State<'_, Bench>) -> Result<FirstView> {
+    let view = wb.view().await;
+    let preview = wb.log_form(None, None, Direction::Inbound).await.ok();
+    Ok(FirstView { view, preview })
 }
 
 /// Opens a manifest from a file path, an http(s) URL, or `bundled:sandbox`, in the active profile.

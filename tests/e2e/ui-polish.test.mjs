@@ -32,7 +32,9 @@ async function pageError(expected) {
     timeoutMsg: `the form error never said "${expected}"`,
   });
 }
-const toastCount = async () => (await browser.$$('[data-testid="toast"]')).length;
+/** Counted in the page: toasts expire while WebDriver would be collecting element handles for them
+ * (a handle to one that just left is a "stale element" error). */
+const toastCount = () => browser.execute(() => document.querySelectorAll('[data-testid="toast"]').length);
 async function closeToasts() {
   for (let i = 0; i < 20 && (await toastCount()) > 0; i++) await browser.keys(["Escape"]);
   assert.equal(await toastCount(), 0, "Escape closes every toast, newest first");
@@ -140,7 +142,7 @@ test("a refused API key and a bad server address show in their forms, not as toa
   await click("sign-in");
   const error = await browser.$('form [data-testid="form-error"]');
   await error.waitForExist({ timeout: 10000, timeoutMsg: "the refusal is shown in the sign-in form" });
-  assert.equal((await browser.$$('[data-testid="toast"][data-kind="error"]')).length, 0, "no error toast as well");
+  assert.equal((await browser.execute(() => document.querySelectorAll('[data-testid="toast"][data-kind="error"]').length)), 0, "no error toast as well");
   await screenshot(browser, "signin-refused");
   await (await byTestId(browser, "login-apiKey")).setValue(API_KEY);
   await click("sign-in");
@@ -152,7 +154,7 @@ test("a refused API key and a bad server address show in their forms, not as toa
   await server.setValue("not a server address");
   await click("server-use");
   await (await browser.$('header form [data-testid="form-error"]')).waitForExist({ timeout: 10000 });
-  assert.equal((await browser.$$('[data-testid="toast"][data-kind="error"]')).length, 0, "no error toast as well");
+  assert.equal((await browser.execute(() => document.querySelectorAll('[data-testid="toast"][data-kind="error"]').length)), 0, "no error toast as well");
   assert.equal((await sideways()).page, 0, "the top bar's error wraps");
   await screenshot(browser, "server-refused");
   // A success in the same form clears its error (the sandbox's address, written another way).

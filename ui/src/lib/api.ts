@@ -10,6 +10,7 @@ import type { CallInput } from "./bindings/CallInput";
 import type { ContactInfo } from "./bindings/ContactInfo";
 import type { Direction } from "./bindings/Direction";
 import type { ErrorCode } from "./bindings/ErrorCode";
+import type { FirstView } from "./bindings/FirstView";
 import type { FlowView } from "./bindings/FlowView";
 import type { ForgottenView } from "./bindings/ForgottenView";
 import type { LogForm } from "./bindings/LogForm";
@@ -47,6 +48,8 @@ export function errorMessage(e: unknown): string {
 export const api = {
   /** The engine's view; waits while the shell is still opening the profile at start-up. */
   appView: () => invoke<AppView>("app_view"),
+  /** The first view with the manifest page's preview in the same answer (start-up: one command). */
+  firstView: () => invoke<FirstView>("first_view"),
   /** Start-up timing for scripts/bench-startup.sh: `epochMs` is when the web view painted it. */
   startupMark: (name: string, epochMs: number) => invoke<void>("startup_mark", { name, epochMs }),
   openManifest: (source: string) =>

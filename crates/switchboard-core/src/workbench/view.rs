@@ -7,6 +7,7 @@ use serde_json::{Map, Value};
 
 use crate::client::Exchange;
 use crate::flow::PlaceholderFlow;
+use crate::forms::LogForm;
 use crate::lint::Lint;
 use crate::manifest::{AdditionalField, AuthType, Environment, Platform};
 use crate::phone::{Expansion, ParsedNumber};
@@ -49,6 +50,19 @@ pub struct AppView {
     pub palette: Vec<String>,
     /// The client whose behaviour is reproduced.
     pub client_behaviour: String,
+}
+
+/// The window's first answer: the app view and, with it, the manifest page's call-log form preview
+/// (sample contacts, none chosen, inbound), so the first page is built and painted once instead of
+/// waiting for a second command (issue 14, start-up).
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct FirstView {
+    pub view: AppView,
+    /// None when there is no platform to preview; the manifest page then asks for it as usual and
+    /// shows why it cannot be built.
+    pub preview: Option<LogForm>,
 }
 
 #[derive(Debug, Clone, Serialize, ts_rs::TS)]
