@@ -20,9 +20,11 @@ const click = async (id) => (await byTestId(browser, id)).click();
 const exists = async (id) => (await byTestId(browser, id)).isExisting();
 const text = async (id) => (await byTestId(browser, id)).getProperty("textContent");
 const focused = () => browser.execute(() => document.activeElement?.getAttribute("data-testid") ?? document.activeElement?.id ?? "");
-/** Sets a field's whole value as typing would (WebDriver does not type newlines into a textarea). */
-const fill = (id, value) =>
-  browser.execute(
+/** Sets a field's whole value as typing would (WebDriver does not type newlines into a textarea).
+ * Waits for the field first: a page's panel is loaded on first use. */
+async function fill(id, value) {
+  await (await byTestId(browser, id)).waitForExist({ timeout: 10000, timeoutMsg: `no [data-testid=${id}]` });
+  await browser.execute(
     (id, value) => {
       const el = document.querySelector(`[data-testid="${id}"]`);
       el.value = value;
@@ -31,6 +33,7 @@ const fill = (id, value) =>
     id,
     value,
   );
+}
 const errorToasts = () => browser.execute(() => document.querySelectorAll('[data-testid="toast"][data-kind="error"]').length);
 
 /** A connector that signs in any key but "hang…", and never answers a lookup (a hung connector). */
