@@ -58,13 +58,7 @@ fn a_passing_scenario_against_the_sandbox() {
     );
     let env = sandbox_env(&sb);
     let r = run.test(&[&file], &env_refs(&env));
-    assert_eq!(
-        r.output.status.code(),
-        Some(0),
-        "{}\n{}",
-        r.stdout(),
-        r.stderr()
-    );
+    r.assert_exit(0);
     assert_eq!((r.junit.tests, r.junit.failures, r.junit.errors), (7, 0, 0));
     assert!(r
         .junit
@@ -346,13 +340,7 @@ steps:
     );
     let env = [("FW_URL", fw.url.as_str()), ("FW_KEY", key)];
     let r = run.test(&[&file], &env);
-    assert_eq!(
-        r.output.status.code(),
-        Some(1),
-        "{}\n{}",
-        r.stdout(),
-        r.stderr()
-    );
+    r.assert_exit(1);
     assert_eq!(
         (r.junit.tests, r.junit.failures, r.junit.errors),
         (6, 1, 0),

@@ -127,13 +127,7 @@ fn session_keychain_uses_what_switchboard_login_stored() {
     let token = stored_session(&service, &sb.url, "sandbox");
     let accounts = Keychain::new(&service).accounts().unwrap();
     let r = run.test(&[&file], &env);
-    assert_eq!(
-        r.output.status.code(),
-        Some(0),
-        "{}\n{}",
-        r.stdout(),
-        r.stderr()
-    );
+    r.assert_exit(0);
     assert_eq!((r.junit.tests, r.junit.failures, r.junit.errors), (2, 0, 0));
     r.assert_no_secrets(&token);
     assert_eq!(
@@ -295,13 +289,7 @@ async fn an_oauth_platform_runs_on_a_stored_session_or_a_jwt() {
 
     let file = run.write("oauth-keychain.yaml", &scenario("session: keychain"));
     let r = run.test(&[&file], &env);
-    assert_eq!(
-        r.output.status.code(),
-        Some(0),
-        "{}\n{}",
-        r.stdout(),
-        r.stderr()
-    );
+    r.assert_exit(0);
     let token = stored_session(&service, &fw.url, "sandboxOauth");
     r.assert_no_secrets(&token);
 
@@ -315,12 +303,6 @@ async fn an_oauth_platform_runs_on_a_stored_session_or_a_jwt() {
         ("APP_CONNECT_JWT", token.as_str()),
     ];
     let r = run.test(&[&file], &env);
-    assert_eq!(
-        r.output.status.code(),
-        Some(0),
-        "{}\n{}",
-        r.stdout(),
-        r.stderr()
-    );
+    r.assert_exit(0);
     r.assert_no_secrets(&token);
 }

@@ -92,6 +92,18 @@ pub struct Reports {
 }
 
 impl Reports {
+    /// Asserts the run's exit code, showing both output streams when it differs.
+    #[track_caller]
+    pub fn assert_exit(&self, code: i32) {
+        assert_eq!(
+            self.output.status.code(),
+            Some(code),
+            "{}\n{}",
+            self.stdout(),
+            self.stderr()
+        );
+    }
+
     pub fn stdout(&self) -> String {
         String::from_utf8_lossy(&self.output.stdout).into_owned()
     }
