@@ -5,7 +5,7 @@
 // one to sign in and to make requests, signed out with the history cleared.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { byTestId, ensureBundled, screenshot, signIn, useApp, waitText as waitFor } from "./driver.mjs";
+import { byTestId, clickStill, ensureBundled, screenshot, signIn, useApp, waitText as waitFor } from "./driver.mjs";
 
 const API_KEY = process.env.SWITCHBOARD_SANDBOX_API_KEY ?? "demo";
 
@@ -13,11 +13,7 @@ let browser;
 useApp((b) => (browser = b));
 
 const waitText = (id, expected, timeout) => waitFor(browser, id, expected, timeout);
-async function click(id) {
-  const el = await byTestId(browser, id);
-  await el.scrollIntoView({ block: "center" });
-  await el.click();
-}
+const click = (id) => clickStill(browser, id);
 
 const SHARED = "+1 415-555-0123"; // Katherine Johnson and Dorothy Vaughan on the sandbox
 const UNKNOWN = "(202) 555-0144"; // no contact on the sandbox

@@ -118,9 +118,41 @@ export async function waitValue(browser, id, expected, timeout = 10000) {
   });
 }
 
+/** Clicks `[data-testid=id]` once it stands still. A page that is still settling (a preview line
+ * answering, a panel loading, a result arriving) can move a button between the moment WebDriver
+ * reads its position and the moment the pointer lands, so the click would go to whatever moved
+ * under it. The element is scrolled to the middle, then its box is read every 50 ms until two
+ * readings agree; then it is clicked, and on failure a screenshot keeps what covered it. */
+export async function clickStill(browser, id, timeout = 10000) {
+  const el = await byTestId(browser, id);
+  await el.waitForExist({ timeout, timeoutMsg: `[data-testid=${id}] is not on the page` });
+  await el.scrollIntoView({ block: "center" });
+  let last = "";
+  await browser.waitUntil(
+    async () => {
+      const box = await browser.execute((e) => {
+        const r = e.getBoundingClientRect();
+        return `${r.x},${r.y},${r.width},${r.height}`;
+      }, el);
+      const still = box === last;
+      last = box;
+      return still;
+    },
+    { timeout, interval: 50, timeoutMsg: `[data-testid=${id}] never stopped moving` },
+  );
+  try {
+    await el.click();
+  } catch (e) {
+    await screenshot(browser, `click-failed-${id}`).catch(() => {});
+    throw e;
+  }
+}
+
 /** Types a number into a PhoneField (clearing it first) and waits until its live preview (or its
- * problem line) shows, 120 ms plus a parse later. The preview changes the page's height, so a click
- * sent before it settles can land on whatever moved under the pointer. */
+ * problem line) describes this number (`data-current`), 120 ms plus a parse later. Until then the
+ * line still shows the previous number's preview, and when the new one replaces it the page's
+ * height can change, so a click sent before it settles can land on whatever moved under the
+ * pointer. */
 export async function typePhone(browser, id, value, timeout = 10000) {
   const field = await byTestId(browser, id);
   await field.clearValue();
@@ -128,7 +160,7 @@ export async function typePhone(browser, id, value, timeout = 10000) {
   await browser.waitUntil(
     async () =>
       (await field.getValue()) === value &&
-      ((await byTestId(browser, `${id}-preview`).isExisting()) || (await byTestId(browser, `${id}-problem`).isExisting())),
+      (await browser.$(`[data-testid="${id}-preview"][data-current="true"], [data-testid="${id}-problem"][data-current="true"]`).isExisting()),
     { timeout, timeoutMsg: `[data-testid=${id}] never showed a preview for "${value}"` },
   );
   return field;
@@ -137,7 +169,7 @@ export async function typePhone(browser, id, value, timeout = 10000) {
 /** Gives the open profile a session: signs in with `apiKey` on the Sign in page, unless the
  * profile already has one (restored from the keychain). */
 export async function signIn(browser, apiKey) {
-  await (await byTestId(browser, "nav-signin")).click();
+  await clickStill(browser, "nav-signin");
   const form = await byTestId(browser, "login-apiKey");
   const signedIn = await byTestId(browser, "signed-in");
   await browser.waitUntil(async () => (await form.isExisting()) || (await signedIn.isExisting()), {
@@ -146,7 +178,7 @@ export async function signIn(browser, apiKey) {
   });
   if (await form.isExisting()) {
     await form.setValue(apiKey);
-    await (await byTestId(browser, "sign-in")).click();
+    await clickStill(browser, "sign-in");
   }
   await waitText(browser, "signed-in", "Signed in");
 }
@@ -158,7 +190,7 @@ export async function ensureBundled(browser) {
   await source.waitForExist({ timeout: 10000, timeoutMsg: "the top bar never showed the manifest" });
   // textContent: WebKitWebDriver's getText gives "" for this ellipsised element.
   if ((await source.getProperty("textContent")).trim() !== "Sandbox (bundled)") {
-    await (await byTestId(browser, "open-bundled")).click();
+    await clickStill(browser, "open-bundled");
     await waitText(browser, "manifest-source", "Sandbox (bundled)");
   }
 }

@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { test } from "node:test";
-import { byTestId, restartApp, screenshot, typePhone, useApp, waitText as waitFor, waitValue } from "./driver.mjs";
+import { byTestId, clickStill, restartApp, screenshot, typePhone, useApp, waitText as waitFor, waitValue } from "./driver.mjs";
 
 let browser;
 useApp((b) => (browser = b));
@@ -45,9 +45,9 @@ test("the app opens on the bundled sandbox manifest with its contact types", asy
 });
 
 test("signing in with the API key stores the session and shows the user", async () => {
-  await (await byTestId(browser, "nav-signin")).click();
+  await clickStill(browser, "nav-signin");
   await (await byTestId(browser, "login-apiKey")).setValue(API_KEY);
-  await (await byTestId(browser, "sign-in")).click();
+  await clickStill(browser, "sign-in");
   await waitText("session-pill", "Sandbox Demo User");
   assert.match(await text("signed-in"), /Signed in as Sandbox Demo User/);
   assert.equal(await (await byTestId(browser, "login-apiKey")).isExisting(), false, "the form is gone");
@@ -55,10 +55,10 @@ test("signing in with the API key stores the session and shows the user", async 
 });
 
 test("a lookup of a shared number lists both contacts as App Connect does", async () => {
-  await (await byTestId(browser, "nav-lookup")).click();
+  await clickStill(browser, "nav-lookup");
   await typePhone(browser, "lookup-phone", "+1 415-555-0123");
   await waitText("lookup-phone-e164", "+14155550123");
-  await (await byTestId(browser, "lookup-run")).click();
+  await clickStill(browser, "lookup-run");
   await waitText("lookup-contacts", "Katherine Johnson");
   const list = await text("lookup-contacts");
   assert.match(list, /Dorothy Vaughan\s+lead - 105/, "second line is '<type> - <id>'");
@@ -70,10 +70,10 @@ test("a lookup of a shared number lists both contacts as App Connect does", asyn
 });
 
 test("the manual placeholder flow creates, logs and verifies", async () => {
-  await (await byTestId(browser, "nav-flow")).click();
+  await clickStill(browser, "nav-flow");
   await typePhone(browser, "flow-phone", "(202) 555-0199");
   await waitText("flow-phone-e164", "+12025550199");
-  await (await byTestId(browser, "flow-lookup")).click();
+  await clickStill(browser, "flow-lookup");
   await waitStep("lookup");
   await waitText("flow-contact-list-warning", "No contact found. Enter a name");
   // Focus moved to the next thing to fill in: the new contact's name.
@@ -101,7 +101,7 @@ test("the manual placeholder flow creates, logs and verifies", async () => {
   });
   await screenshot(browser, "create-form");
   // The client's one Save: the contact is created, then the call is logged against it.
-  await (await byTestId(browser, "flow-save")).click();
+  await clickStill(browser, "flow-save");
   await waitStep("log");
   assert.equal(await (await byTestId(browser, "step-create")).getAttribute("data-status"), "done");
   const records = await browser.$$('[data-testid="step-record"]');
@@ -110,7 +110,7 @@ test("the manual placeholder flow creates, logs and verifies", async () => {
   assert.equal(await browser.execute(() => document.activeElement?.getAttribute("data-testid")), "flow-verify", "focus moves to Verify");
   await screenshot(browser, "logged");
 
-  await (await byTestId(browser, "flow-verify")).click();
+  await clickStill(browser, "flow-verify");
   await waitStep("verify");
   assert.match(await text("verify-contact"), /^✓ A new lookup of \+12025550199 returns contact Jane Placeholder \(1001\)/);
   assert.match(await text("verify-log"), /^✓ GET \/callLog reports session sb-\w+ as matched \(log log-\d+\)/);
@@ -118,7 +118,7 @@ test("the manual placeholder flow creates, logs and verifies", async () => {
 });
 
 test("the inspector lists every request with secrets redacted", async () => {
-  await (await byTestId(browser, "nav-inspector")).click();
+  await clickStill(browser, "nav-inspector");
   const inspector = await byTestId(browser, "inspector");
   await inspector.waitUntil(async () => (await inspector.$$('[data-testid="exchange-row"]')).length >= 7, {
     timeout: 5000,
@@ -141,7 +141,7 @@ test("the history survives a restart, holds no secrets, and copies as redacted c
   assert.ok(!stored.includes(API_KEY), "no API key in the history file");
 
   browser = await restartApp();
-  await (await byTestId(browser, "nav-inspector")).click();
+  await clickStill(browser, "nav-inspector");
   const inspector = await byTestId(browser, "inspector");
   await inspector.waitUntil(async () => (await inspector.$$('[data-testid="exchange-row"]')).length >= 7, {
     timeout: 10000,
@@ -157,16 +157,16 @@ test("the history survives a restart, holds no secrets, and copies as redacted c
 
 test("the automatic variant names, creates, logs and verifies as the client does", async () => {
   // The restarted app reopened the profile with its session from the keychain: no new sign-in.
-  await (await byTestId(browser, "nav-signin")).click();
+  await clickStill(browser, "nav-signin");
   await waitText("signed-in", "session restored from the keychain");
 
-  await (await byTestId(browser, "nav-flow")).click();
-  await (await byTestId(browser, "mode-auto")).click();
+  await clickStill(browser, "nav-flow");
+  await clickStill(browser, "mode-auto");
   await typePhone(browser, "auto-phone", "(202) 555-0177");
   await (await byTestId(browser, "auto-caller")).setValue("Jane Doe");
   await (await byTestId(browser, "auto-type")).selectByAttribute("value", "lead");
   await waitText("auto-name", "PlaceholderContactJane Doe +12025550177");
-  await (await byTestId(browser, "auto-run")).click();
+  await clickStill(browser, "auto-run");
   await waitStep("verify");
   assert.match(await text("verify-contact"), /^✓ A new lookup of \+12025550177 returns contact PlaceholderContactJane Doe \+12025550177/);
   assert.match(await text("verify-log"), /^✓ GET \/callLog reports session/);
@@ -176,7 +176,7 @@ test("the automatic variant names, creates, logs and verifies as the client does
   // client warns that it was not logged.
   await (await byTestId(browser, "auto-handling")).selectByAttribute("value", "skipLogging");
   await typePhone(browser, "auto-phone", "(202) 555-0166");
-  await (await byTestId(browser, "auto-run")).click();
+  await clickStill(browser, "auto-run");
   await waitText("auto-skipped", "set to skip logging: nothing is sent");
   await browser.waitUntil(
     async () => {
@@ -192,10 +192,10 @@ test("the automatic variant names, creates, logs and verifies as the client does
 
 test("a reference manifest's forms preview from the file alone", async () => {
   const bullhorn = resolve(import.meta.dirname, "../../../shared/reference/manifests/bullhorn.json");
-  await (await byTestId(browser, "nav-manifest")).click();
-  await (await byTestId(browser, "open-url")).click();
+  await clickStill(browser, "nav-manifest");
+  await clickStill(browser, "open-url");
   await (await byTestId(browser, "manifest-url")).setValue(bullhorn);
-  await (await byTestId(browser, "manifest-url-load")).click();
+  await clickStill(browser, "manifest-url-load");
   await waitText("manifest-source", "bullhorn.json");
   const labels = [];
   for (const o of await (await byTestId(browser, "preview-contact-types")).$$("option")) labels.push(await o.getText());
@@ -209,10 +209,10 @@ test("editing the open manifest file on disk refreshes the preview", async () =>
   const file = join(process.env.XDG_DATA_HOME, "my-manifest.json");
   const manifest = JSON.parse(readFileSync(resolve(import.meta.dirname, "../../manifests/sandbox.json"), "utf8"));
   writeFileSync(file, JSON.stringify(manifest, null, 2));
-  await (await byTestId(browser, "nav-manifest")).click();
-  await (await byTestId(browser, "open-url")).click();
+  await clickStill(browser, "nav-manifest");
+  await clickStill(browser, "open-url");
   await (await byTestId(browser, "manifest-url")).setValue(file);
-  await (await byTestId(browser, "manifest-url-load")).click();
+  await clickStill(browser, "manifest-url-load");
   await waitText("manifest-source", "my-manifest.json");
   await waitText("preview-log-form", "Save to Sandbox CRM");
 

@@ -7,7 +7,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync, readdirSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { test } from "node:test";
-import { artifacts, byTestId, ensureBundled, restartApp, screenshot, signIn, useApp, waitText as waitFor } from "./driver.mjs";
+import { artifacts, byTestId, clickStill, ensureBundled, restartApp, screenshot, signIn, useApp, waitText as waitFor } from "./driver.mjs";
 
 const API_KEY = process.env.SWITCHBOARD_SANDBOX_API_KEY ?? "demo";
 const SERVICE = process.env.SWITCHBOARD_KEYCHAIN_SERVICE;
@@ -16,17 +16,7 @@ let browser;
 useApp((b) => (browser = b));
 
 const waitText = (id, expected, timeout) => waitFor(browser, id, expected, timeout);
-async function click(id) {
-  const el = await byTestId(browser, id);
-  await el.scrollIntoView({ block: "center" });
-  try {
-    await el.click();
-  } catch (e) {
-    // Keep what covered the element, for the person reading the failure.
-    await screenshot(browser, `click-failed-${id}`).catch(() => {});
-    throw e;
-  }
-}
+const click = (id) => clickStill(browser, id);
 const content = async (id) => (await byTestId(browser, id)).getProperty("textContent");
 
 /** The profile the shell has open (the stripe follows the shell's view, not the select). */

@@ -3,7 +3,7 @@
 // the numbers that failed. Nothing secret reaches the page.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { byTestId, ensureBundled, screenshot, signIn, useApp, waitText } from "./driver.mjs";
+import { byTestId, clickStill, ensureBundled, screenshot, signIn, useApp, waitText } from "./driver.mjs";
 
 let browser;
 useApp((b) => (browser = b));
@@ -16,10 +16,10 @@ const API_KEY = process.env.SWITCHBOARD_SANDBOX_API_KEY ?? "demo";
 test("pasted numbers run as a batch with a results table and a latency chart", async () => {
   await ensureBundled(browser);
   await signIn(browser, API_KEY);
-  await (await byTestId(browser, "nav-runs")).click();
+  await clickStill(browser, "nav-runs");
   await (await byTestId(browser, "runs-numbers")).setValue(lines("+14155550100", "+16502530000", "not a number", "+19995550000"));
   await (await byTestId(browser, "runs-concurrency")).setValue("2");
-  await (await byTestId(browser, "runs-run-numbers")).click();
+  await clickStill(browser, "runs-run-numbers");
   // One line is not a number: the batch's default expectation (no errors) fails, naming it.
   await waitText(browser, "runs-verdict", "Failed", 20000);
   await screenshot(browser, "runs-failed");
@@ -44,7 +44,7 @@ test("pasted numbers run as a batch with a results table and a latency chart", a
 test("a clean batch passes", async () => {
   await (await byTestId(browser, "runs-numbers")).setValue(lines("+14155550100", "+14155550123"));
   await (await byTestId(browser, "runs-concurrency")).clearValue();
-  await (await byTestId(browser, "runs-run-numbers")).click();
+  await clickStill(browser, "runs-run-numbers");
   await waitText(browser, "runs-verdict", "Passed", 20000).catch(async (e) => {
     await screenshot(browser, "runs-not-passed");
     throw e;

@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { mkdirSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { test } from "node:test";
-import { byTestId, ensureBundled, signIn, useApp, waitText } from "./driver.mjs";
+import { byTestId, clickStill, ensureBundled, signIn, useApp, waitText } from "./driver.mjs";
 
 const WIDTH = 1280;
 const HEIGHT = 800;
@@ -16,7 +16,7 @@ const API_KEY = process.env.SWITCHBOARD_SANDBOX_API_KEY ?? "demo";
 let browser;
 useApp((b) => (browser = b));
 
-const click = async (id) => (await byTestId(browser, id)).click();
+const click = (id) => clickStill(browser, id);
 
 /** Dismisses every toast with its × (clicks, not Escape: the pictures need no keyboard state). */
 async function closeToasts() {

@@ -8,7 +8,7 @@ import { spawnSync } from "node:child_process";
 import { createServer } from "node:http";
 import { resolve } from "node:path";
 import { after, before, test } from "node:test";
-import { byTestId, ensureBundled, screenshot, signIn, typePhone, useApp, waitText as waitFor } from "./driver.mjs";
+import { byTestId, clickStill, ensureBundled, screenshot, signIn, typePhone, useApp, waitText as waitFor } from "./driver.mjs";
 
 let browser;
 useApp((b) => (browser = b));
@@ -16,7 +16,7 @@ useApp((b) => (browser = b));
 const API_KEY = process.env.SWITCHBOARD_SANDBOX_API_KEY ?? "demo";
 const CLI = resolve(import.meta.dirname, "../../target/debug/switchboard");
 const waitText = (id, expected, timeout) => waitFor(browser, id, expected, timeout);
-const click = async (id) => (await byTestId(browser, id)).click();
+const click = (id) => clickStill(browser, id);
 
 /** A connector-like server on 127.0.0.1 that remembers every request it receives. */
 const received = [];

@@ -4,7 +4,7 @@
 // theme follows the system or the switch. Leaves the theme on System and its profile removed.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { byTestId, ensureBundled, screenshot, signIn, typePhone, useApp, waitText as waitFor } from "./driver.mjs";
+import { byTestId, clickStill, ensureBundled, screenshot, signIn, typePhone, useApp, waitText as waitFor } from "./driver.mjs";
 
 const API_KEY = process.env.SWITCHBOARD_SANDBOX_API_KEY ?? "demo";
 
@@ -12,16 +12,7 @@ let browser;
 useApp((b) => (browser = b));
 
 const waitText = (id, expected, timeout) => waitFor(browser, id, expected, timeout);
-async function click(id) {
-  const el = await byTestId(browser, id);
-  await el.scrollIntoView({ block: "center" });
-  try {
-    await el.click();
-  } catch (e) {
-    await screenshot(browser, `click-failed-${id}`).catch(() => {});
-    throw e;
-  }
-}
+const click = (id) => clickStill(browser, id);
 const exists = async (id) => (await byTestId(browser, id)).isExisting();
 /** The form error of the page on screen (other pages' panels are hidden, not removed). */
 async function pageError(expected) {
@@ -179,9 +170,14 @@ test("results belong to the last input: first row chosen, invalid input refused 
   assert.equal(await chosen.getAttribute("data-id"), await first.getAttribute("data-id"), "the first contact is chosen");
   assert.notEqual(await chosen.getAttribute("data-id"), "createNewContact");
 
-  for (const bad of ["abc", "+12025018"]) {
+  // Each refusal names its own reason, so the second is not mistaken for the first one still shown.
+  for (const [bad, reason] of [
+    ["abc", "is not a phone number"],
+    ["+12025018", "Not a valid phone number"],
+  ]) {
     await typePhone(browser, "lookup-phone", bad);
     await click("lookup-run");
+    await pageError(reason);
     await pageError("Nothing was sent");
     assert.equal(await exists("lookup-result"), false, `the earlier results are gone after "${bad}"`);
   }

@@ -9,14 +9,14 @@ import { createServer } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { byTestId, ensureBundled, screenshot, typePhone, useApp, waitText as waitFor } from "./driver.mjs";
+import { byTestId, clickStill, ensureBundled, screenshot, typePhone, useApp, waitText as waitFor } from "./driver.mjs";
 
 let browser;
 useApp((b) => (browser = b));
 
 const API_KEY = process.env.SWITCHBOARD_SANDBOX_API_KEY ?? "demo";
 const waitText = (id, expected, timeout) => waitFor(browser, id, expected, timeout);
-const click = async (id) => (await byTestId(browser, id)).click();
+const click = (id) => clickStill(browser, id);
 const exists = async (id) => (await byTestId(browser, id)).isExisting();
 const text = async (id) => (await byTestId(browser, id)).getProperty("textContent");
 const focused = () => browser.execute(() => document.activeElement?.getAttribute("data-testid") ?? document.activeElement?.id ?? "");
