@@ -8,11 +8,12 @@ SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 
 # System packages: WebKitGTK for the window, Xvfb + WebKitWebDriver for the headless end-to-end
-# test, D-Bus + gnome-keyring for a real Secret Service.
+# test, D-Bus + gnome-keyring for a real Secret Service, GNOME's settings schemas for the theme
+# test (the app follows the desktop's colour scheme).
 APT_PACKAGES=(
   libwebkit2gtk-4.1-dev build-essential pkg-config libssl-dev libayatana-appindicator3-dev
   librsvg2-dev xvfb xauth webkit2gtk-driver imagemagick x11-utils
-  dbus dbus-x11 gnome-keyring libsecret-tools keyutils
+  dbus dbus-x11 gnome-keyring libsecret-tools keyutils gsettings-desktop-schemas
 )
 missing=()
 for p in "${APT_PACKAGES[@]}"; do

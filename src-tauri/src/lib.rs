@@ -18,6 +18,7 @@ mod manifest;
 mod ops;
 mod profiles;
 mod runs;
+mod system_theme;
 mod watch;
 
 use std::path::Path;
@@ -211,6 +212,7 @@ pub fn run() {
         .manage(runs::Runs::default())
         .setup(|app| {
             use tauri::Manager;
+            system_theme::follow();
             let paths = app.path();
             let guard = init_logging(paths.app_log_dir().ok().as_deref());
             app.manage(LogGuard(guard));

@@ -30,12 +30,18 @@ const NEEDLES = [
 ];
 const TYPED_NAME = "Wilma Quillfeather";
 
-/** Everything a person can read now: the page's rendered text and every field's value. */
+/** Everything a person can read now or after a click or a hover: the whole document's text
+ * (the other pages' panels too, which are hidden, not removed), every field's value, and the
+ * attributes that show as text (placeholders, tooltips, accessible names, image text). */
 async function onScreen() {
   return browser.execute(() =>
     [
+      document.documentElement.textContent,
       document.body.innerText,
       ...[...document.querySelectorAll("input, textarea, select")].map((el) => el.value ?? ""),
+      ...[...document.querySelectorAll("[placeholder], [title], [aria-label], [alt]")].flatMap((el) =>
+        ["placeholder", "title", "aria-label", "alt"].map((a) => el.getAttribute(a) ?? ""),
+      ),
     ].join("\n"),
   );
 }

@@ -15,6 +15,11 @@ mkdir -p "$e2e_home/config" "$e2e_home/cache" "$e2e_home/state" "$e2e_home/Docum
 printf 'XDG_DOCUMENTS_DIR="%s/Documents"\n' "$e2e_home" >"$e2e_home/config/user-dirs.dirs"
 export XDG_CONFIG_HOME="$e2e_home/config" XDG_CACHE_HOME="$e2e_home/cache" XDG_STATE_HOME="$e2e_home/state"
 export SWITCHBOARD_E2E_DOCUMENTS="$e2e_home/Documents"
+# The desktop's settings (GNOME's colour scheme, which the app follows) come from a key file the
+# theme test writes, read and watched by GLib's keyfile backend, instead of the machine's dconf.
+mkdir -p "$e2e_home/config/glib-2.0/settings"
+: >"$e2e_home/config/glib-2.0/settings/keyfile"
+export GSETTINGS_BACKEND=keyfile
 # A distinctive API key, so the secret scan can look for it; the in-app sandbox accepts only it.
 export SWITCHBOARD_SANDBOX_API_KEY="sbk-e2e-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')"
 # With no GPU the app turns WebKit's compositing off (src-tauri `choose_rendering`); WebKitWebDriver's

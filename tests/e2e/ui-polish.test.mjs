@@ -3,6 +3,8 @@
 // in the form; results always belong to the last input; a started flow keeps its number; the
 // theme follows the system or the switch. Leaves the theme on System and its profile removed.
 import assert from "node:assert/strict";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { test } from "node:test";
 import { byTestId, clickStill, ensureBundled, screenshot, signIn, typePhone, useApp, waitText as waitFor } from "./driver.mjs";
 
@@ -52,32 +54,40 @@ async function sideways() {
   });
 }
 
-test("at the smallest window size (960×640) no page scrolls sideways", async () => {
+test("at the smallest window size (960×640) no page scrolls sideways, nor at larger ones", async () => {
   await ensureBundled(browser);
   await signIn(browser, API_KEY);
-  await browser.setWindowSize(960, 640);
-  await browser.waitUntil(async () => (await browser.execute(() => window.innerWidth)) <= 960, { timeout: 5000 });
   // A long server address in the top bar, not yet used.
   const server = await byTestId(browser, "server-url");
   const original = await server.getValue();
   await server.setValue("/a-very-long-path/that-keeps-going/and-going/to-push-the-bar/wider-than-the-window");
   await click("open-url");
   const problems = [];
-  for (const section of ["profiles", "manifest", "signin", "lookup", "flow", "inspector"]) {
-    await click(`nav-${section}`);
-    if (section === "lookup") {
-      await typePhone(browser, "lookup-phone", "+1 415-555-0123");
-      await click("lookup-run");
-      await waitText("lookup-contacts", "Katherine Johnson");
+  // The minimum size first (with screenshots), then sizes between it and the usual one.
+  for (const [w, h] of [
+    [960, 640],
+    [1100, 720],
+    [1280, 800],
+  ]) {
+    await browser.setWindowSize(w, h);
+    await browser.waitUntil(async () => (await browser.execute(() => window.innerWidth)) <= w, { timeout: 5000 });
+    for (const section of ["profiles", "manifest", "signin", "lookup", "flow", "runs", "inspector"]) {
+      await click(`nav-${section}`);
+      if (section === "lookup" && w === 960) {
+        await typePhone(browser, "lookup-phone", "+1 415-555-0123");
+        await click("lookup-run");
+        await waitText("lookup-contacts", "Katherine Johnson");
+      }
+      if (section === "inspector" && w === 960) {
+        const rows = await browser.$$('[data-testid="exchange-row"]');
+        if (rows.length) await rows[0].click();
+      }
+      const o = await sideways();
+      if (o.page > 0 || o.body > 0 || o.header > 0 || o.main > 0) problems.push(`${section} at ${w}×${h}: ${JSON.stringify(o)}`);
+      if (w === 960) await screenshot(browser, `small-${section}`);
     }
-    if (section === "inspector") {
-      const rows = await browser.$$('[data-testid="exchange-row"]');
-      if (rows.length) await rows[0].click();
-    }
-    const o = await sideways();
-    if (o.page > 0 || o.body > 0 || o.header > 0 || o.main > 0) problems.push(`${section}: ${JSON.stringify(o)}`);
-    await screenshot(browser, `small-${section}`);
   }
+  await browser.setWindowSize(960, 640);
   assert.deepEqual(problems, [], "no sideways overflow");
   // Back to the manifest's server, the URL bar closed.
   await server.clearValue();
@@ -260,5 +270,18 @@ test("the theme follows the system, or the switch, and is remembered", async () 
   s = await state();
   assert.equal(s.attr, null);
   assert.equal(s.bg, s.systemDark ? "#0f131a" : "#f6f7f9", "System follows prefers-color-scheme");
+
+  // The desktop turns dark (GNOME's colour-scheme key, here in GLib's key file: tests/e2e/run.sh),
+  // and the app follows while it runs; back to the default, it is light again.
+  const keyfile = join(process.env.XDG_CONFIG_HOME, "glib-2.0/settings/keyfile");
+  const desktop = (scheme) => writeFileSync(keyfile, `[org/gnome/desktop/interface]\ncolor-scheme='${scheme}'\n`);
+  const bgBecomes = (bg, why) =>
+    browser.waitUntil(async () => (await state()).bg === bg, { timeout: 10000, timeoutMsg: why });
+  desktop("prefer-dark");
+  await bgBecomes("#0f131a", "the app turns dark with the desktop");
+  assert.equal((await state()).systemDark, true, "the page's prefers-color-scheme says dark");
+  await screenshot(browser, "theme-system-dark");
+  desktop("default");
+  await bgBecomes("#f6f7f9", "the app turns light again with the desktop");
   assert.equal(s.stored, "system");
 });

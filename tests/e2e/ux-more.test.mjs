@@ -129,6 +129,10 @@ test("the sandbox's interesting numbers: one click each, from the sandbox's data
   const kinds = [];
   for (const r of rows) kinds.push(await r.getAttribute("data-kind"));
   assert.deepEqual(kinds, ["shared", "formatOnly", "extension", "unknown"]);
+  // Each note reads as sentences: the one about the shared number ends before "Finds …" begins.
+  const notes = await browser.execute(() => [...document.querySelectorAll('[data-testid="sandbox-numbers"] .note')].map((n) => n.textContent.trim()));
+  assert.ok(notes.some((n) => /\. Finds Katherine Johnson|\. Finds Dorothy Vaughan/.test(n)), `a space after each note: ${JSON.stringify(notes)}`);
+  assert.ok(notes.every((n) => !/\.Finds/.test(n)), `no "…one.Finds": ${JSON.stringify(notes)}`);
   const pick = (kind) => browser.$(`[data-testid="sandbox-number"][data-kind="${kind}"]`).click();
 
   await pick("shared");
@@ -241,6 +245,8 @@ test("a hung connector can be cancelled: sign-in by its button, a lookup by Esca
   const flowLookups = heldAt("/contact");
   await click("flow-lookup");
   await sentTo("/contact", flowLookups);
+  // The number the lookup was sent for cannot change while its answer is awaited.
+  assert.equal(await flowPhone.getAttribute("readonly"), "true", "the number is locked while its lookup is in flight");
   const barCancel = await byTestId(browser, "op-cancel");
   await barCancel.waitForExist({ timeout: 5000, timeoutMsg: "the running-actions bar offers Cancel" });
   await barCancel.click();

@@ -482,6 +482,47 @@ mod tests {
     }
 
     #[test]
+    fn two_profiles_never_share_a_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut p = open(&dir);
+        let sandbox = p.active().id.clone();
+        // Case and surrounding spaces do not make another name.
+        let e = p
+            .create(Profile {
+                name: " SANDBOX ".into(),
+                ..Profile::default()
+            })
+            .unwrap_err();
+        assert!(matches!(e, ProfileError::DuplicateName(_)), "{e}");
+        assert!(e.to_string().contains("already called"), "{e}");
+        assert_eq!(p.list().len(), 1, "nothing was added");
+        let other = p
+            .create(Profile {
+                name: "Acme".into(),
+                ..Profile::default()
+            })
+            .unwrap();
+        let e = p
+            .update(&other.id, |x| x.name = "sandbox".into())
+            .unwrap_err();
+        assert!(matches!(e, ProfileError::DuplicateName(_)), "{e}");
+        assert_eq!(
+            p.get(&other.id).unwrap().name,
+            "Acme",
+            "the rename was not kept"
+        );
+        // Keeping its own name (in another case) is not a clash.
+        p.update(&sandbox, |x| x.name = "SANDBOX".into()).unwrap();
+        // A duplicate is named apart from every existing profile.
+        let copy = p.duplicate(&other.id).unwrap();
+        assert_eq!(copy.name, "Acme copy");
+        assert_eq!(p.duplicate(&other.id).unwrap().name, "Acme copy 2");
+        // And the names on disk are what a reopen sees.
+        let names: Vec<String> = open(&dir).list().iter().map(|x| x.name.clone()).collect();
+        assert_eq!(names, ["SANDBOX", "Acme", "Acme copy", "Acme copy 2"]);
+    }
+
+    #[test]
     fn a_failed_save_keeps_the_previous_list() {
         let dir = tempfile::tempdir().unwrap();
         let blocker = dir.path().join("not-a-dir");
