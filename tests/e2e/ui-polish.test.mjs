@@ -179,6 +179,13 @@ test("results belong to the last input: first row chosen, invalid input refused 
   const first = await browser.$('[data-testid="lookup-contacts"] [data-testid="contact-row"]');
   assert.equal(await chosen.getAttribute("data-id"), await first.getAttribute("data-id"), "the first contact is chosen");
   assert.notEqual(await chosen.getAttribute("data-id"), "createNewContact");
+  assert.equal(await exists("lookup-stale"), false, "the results answer the number in the field");
+  // Editing the number marks the results on screen as an earlier number's until the next lookup.
+  await typePhone(browser, "lookup-phone", "+1 415-555-0100");
+  await waitText("lookup-stale", "These results are for +14155550123");
+  await click("lookup-run");
+  await browser.waitUntil(async () => !(await exists("lookup-stale")), { timeout: 10000, timeoutMsg: "the new lookup's results are current" });
+  await waitText("lookup-for", "+14155550100");
 
   // Each refusal names its own reason, so the second is not mistaken for the first one still shown.
   for (const [bad, reason] of [
