@@ -1,9 +1,9 @@
 // The window's fit and finish: at the smallest size nothing scrolls sideways; toasts fit, stack
-// with "+N more", close by × and Escape, and stay clear of the pages' actions; a form's error shows
+// with "+N more", close by × and Escape, errors expire after a while, and stay clear of the pages' actions; a form's error shows
 // in the form; results always belong to the last input; a started flow keeps its number; the
 // theme follows the system or the switch. Leaves the theme on System and its profile removed.
 import assert from "node:assert/strict";
-import { writeFileSync } from "node:fs";
+import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { byTestId, clickStill, ensureBundled, screenshot, signIn, typePhone, useApp, waitText as waitFor } from "./driver.mjs";
@@ -28,6 +28,7 @@ async function pageError(expected) {
 /** Counted in the page: toasts expire while WebDriver would be collecting element handles for them
  * (a handle to one that just left is a "stale element" error). */
 const toastCount = () => browser.execute(() => document.querySelectorAll('[data-testid="toast"]').length);
+const errorCount = () => browser.execute(() => document.querySelectorAll('[data-testid="toast"][data-kind="error"]').length);
 async function closeToasts() {
   for (let i = 0; i < 20 && (await toastCount()) > 0; i++) await browser.keys(["Escape"]);
   assert.equal(await toastCount(), 0, "Escape closes every toast, newest first");
@@ -133,6 +134,31 @@ test("toasts fit the window, stack three with +N more, and close by × and Escap
   const f = await rect(forget);
   for (const t of await browser.$$('[data-testid="toast"]')) assert.ok(!overlaps(f, await rect(t)), "no toast over Forget everything");
   await closeToasts();
+});
+
+test("an error toast stays a while, then goes by itself", async () => {
+  await closeToasts();
+  await click("nav-inspector");
+  // A file where the reports folder should be: the export fails with an error toast.
+  const folder = join(process.env.SWITCHBOARD_E2E_DOCUMENTS, "Switchboard reports");
+  rmSync(folder, { recursive: true, force: true });
+  writeFileSync(folder, "in the way");
+  try {
+    await click("export-report");
+    const error = await browser.$('[data-testid="toast"][data-kind="error"]');
+    await error.waitForExist({ timeout: 10000, timeoutMsg: "the failed export shows an error toast" });
+    const shownAt = Date.now();
+    assert.match(await error.getText(), /Switchboard reports/, "the error names the folder");
+    // The pointer away from the stack (over it, the stack is held while read).
+    await browser.action("pointer").move({ x: 300, y: 140, origin: "viewport" }).perform();
+    await browser.pause(3000);
+    assert.equal(await errorCount(), 1, "an error stays longer than a notice");
+    await browser.waitUntil(async () => (await errorCount()) === 0, { timeout: 30000, timeoutMsg: "the error toast never went" });
+    const stayed = Date.now() - shownAt;
+    assert.ok(stayed >= 8000, `it stayed a while first (${stayed} ms)`);
+  } finally {
+    rmSync(folder, { force: true });
+  }
 });
 
 test("a refused API key and a bad server address show in their forms, not as toasts", async () => {
