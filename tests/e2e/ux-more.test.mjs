@@ -152,7 +152,7 @@ test("the sandbox's interesting numbers: one click each, from the sandbox's data
   await screenshot(browser, "sandbox-numbers");
 });
 
-test("resend and edit and resend from the inspector; the token is added in Rust, never shown", async () => {
+test("resend and edit and resend (query and body) from the inspector; the token is added in Rust, never shown", async () => {
   await click("nav-inspector");
   await fill("inspector-filter", "14155550123");
   const count = async () => Number((await text("inspector-count")).match(/^(\d+)/)[1]);
@@ -180,7 +180,59 @@ test("resend and edit and resend from the inspector; the token is added in Rust,
   const page = await browser.execute(() => document.body.innerText);
   assert.ok(!page.includes(API_KEY), "the API key is nowhere on screen");
   await screenshot(browser, "resend");
+
+  // Edit a body: a create request (from a flow's Save) sent again for another number and name;
+  // the CRM then has that contact.
   await fill("inspector-filter", "");
+  await click("nav-flow");
+  if (await (await byTestId(browser, "flow-new")).isExisting()) await click("flow-new");
+  await typePhone(browser, "flow-phone", "+1 202-555-0134");
+  await click("flow-lookup");
+  const nameField = await byTestId(browser, "new-contact-name");
+  await nameField.waitForExist({ timeout: 10000, timeoutMsg: "no match: the create row's form opens" });
+  await nameField.setValue("Resend Source");
+  await click("flow-save");
+  await (await byTestId(browser, "flow-verify")).waitForExist({ timeout: 10000, timeoutMsg: "the Save went through" });
+  await click("flow-new");
+  await click("nav-inspector");
+  await fill("inspector-filter", "POST");
+  let create = null;
+  await browser.waitUntil(
+    async () => {
+      for (const row of await browser.$$('[data-testid="exchange-row"]')) {
+        const line = await row.getProperty("textContent");
+        if (/\/contact\?/.test(line) && !/callLog/.test(line)) create = row;
+      }
+      return create !== null;
+    },
+    { timeout: 10000, timeoutMsg: "a POST /contact from an earlier flow is in the history" },
+  );
+  const box = await create.parentElement();
+  if (!(await (await box.$('[data-testid="resend-edit"]')).isExisting())) await create.click();
+  await (await box.$('[data-testid="resend-edit"]')).click();
+  const bodyBox = await box.$('[data-testid="resend-body"]');
+  await bodyBox.waitForExist({ timeout: 5000 });
+  const body = JSON.parse(await bodyBox.getValue());
+  assert.ok("newContactName" in body, `the create body is shown: ${JSON.stringify(body)}`);
+  const edited = { ...body, phoneNumber: "+12025550133", newContactName: "Resent Edited Name" };
+  await browser.execute(
+    (el, value) => {
+      el.value = value;
+      el.dispatchEvent(new Event("input", { bubbles: true }));
+    },
+    bodyBox,
+    JSON.stringify(edited, null, 2),
+  );
+  const sent = await count();
+  await (await box.$('[data-testid="resend-send"]')).click();
+  await browser.waitUntil(async () => (await count()) === sent + 1, { timeout: 5000, timeoutMsg: "the edited create joined the history" });
+  await (await box.$('[data-testid="resend-outcome"]')).waitForExist({ timeout: 5000 });
+  assert.match(await (await box.$('[data-testid="resend-outcome"]')).getText(), /Sent again: 200/);
+  await fill("inspector-filter", "");
+  await click("nav-lookup");
+  await typePhone(browser, "lookup-phone", "+1 202-555-0133");
+  await click("lookup-run");
+  await waitText("lookup-contacts", "Resent Edited Name");
 });
 
 test("the report exports as Markdown or one self-contained HTML page, with bodies and no secret", async () => {
