@@ -259,7 +259,7 @@ test("the report exports as Markdown or one self-contained HTML page, with bodie
   }
 });
 
-test("a hung connector can be cancelled: sign-in by its button, a lookup by Escape, a flow step from the bar", async () => {
+test("a hung connector can be cancelled: sign-in by its button, a lookup by Escape, a flow step from the bar, a resend by its own", async () => {
   await setServer(hungUrl);
   await waitText("session-pill", "Signed out");
   await click("nav-signin");
@@ -316,10 +316,28 @@ test("a hung connector can be cancelled: sign-in by its button, a lookup by Esca
 
   // The inspector says honestly that no answer came.
   await click("nav-inspector");
-  const first = await browser.$('[data-testid="exchange-row"]');
+  const first = await browser.$('[data-testid="inspector"] [data-testid="exchange-row"]');
+  await first.waitForExist({ timeout: 5000 });
   assert.match(await first.getProperty("textContent"), /GET.*contact.*no answer/s);
   const page = await browser.execute(() => document.body.innerText);
   assert.ok(!page.includes(TOKEN), "the hung server's session token is not on screen");
+
+  // A resend of that lookup hangs too, and its own Cancel ends the wait.
+  const box = await first.parentElement();
+  await first.scrollIntoView({ block: "center" });
+  if (!(await (await box.$('[data-testid="resend"]')).isExisting())) await first.click();
+  const resends = heldAt("/contact");
+  await (await box.$('[data-testid="resend"]')).click();
+  await sentTo("/contact", resends);
+  const resendCancel = await box.$('[data-testid="resend-cancel"]');
+  await resendCancel.waitForExist({ timeout: 5000, timeoutMsg: "the resend offers Cancel while it waits" });
+  const cancelledAt = Date.now();
+  await resendCancel.click();
+  const outcome = await box.$('[data-testid="resend-outcome"]');
+  await outcome.waitForExist({ timeout: 5000, timeoutMsg: "the resend says how it ended" });
+  assert.match(await outcome.getText(), /Cancelled/, "the resend was cancelled");
+  assert.ok(Date.now() - cancelledAt < 5000, "at once");
+  assert.equal(await errorToasts(), 0, "no error toast");
 
   await click("server-reset");
   await waitText("session-server", "in-app sandbox");
