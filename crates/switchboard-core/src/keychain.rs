@@ -74,7 +74,8 @@ impl Keychain {
     }
 
     fn raw_get(&self, account: &str) -> Result<Option<String>, KeychainError> {
-        match self.entry(account)?.get_password() {
+        let entry = self.entry(account)?;
+        match once_more(|| entry.get_password()) {
             Ok(s) => Ok(Some(s)),
             Err(keyring::Error::NoEntry) => Ok(None),
             Err(e) => Err(map_err(account, e)),
@@ -82,7 +83,8 @@ impl Keychain {
     }
 
     fn raw_delete(&self, account: &str) -> Result<bool, KeychainError> {
-        match self.entry(account)?.delete_credential() {
+        let entry = self.entry(account)?;
+        match once_more(|| entry.delete_credential()) {
             Ok(()) => Ok(true),
             Err(keyring::Error::NoEntry) => Ok(false),
             Err(e) => Err(map_err(account, e)),
@@ -158,6 +160,37 @@ impl Keychain {
 /// The keychain account that lists the others.
 const INDEX_ACCOUNT: &str = "switchboard:index";
 
+/// A Secret Service call that failed because the service went away mid-call (the daemon was
+/// restarted, or a second one started by D-Bus activation while the first was still coming up
+/// left without answering) is tried once more, a moment later, on a fresh connection: the person
+/// would otherwise see "the keychain is not available" for a keychain that is there.
+fn once_more<T>(call: impl Fn() -> keyring::Result<T>) -> keyring::Result<T> {
+    match call() {
+        Err(e) if went_away(&e) => {
+            tracing::debug!("the Secret Service went away mid-call; trying once more");
+            std::thread::sleep(std::time::Duration::from_millis(150));
+            call()
+        }
+        other => other,
+    }
+}
+
+fn went_away(e: &keyring::Error) -> bool {
+    match e {
+        keyring::Error::PlatformFailure(inner) | keyring::Error::NoStorageAccess(inner) => {
+            let cause = inner.to_string();
+            [
+                "disconnected from message bus",
+                "NoReply",
+                "did not receive a reply",
+            ]
+            .iter()
+            .any(|m| cause.to_ascii_lowercase().contains(&m.to_ascii_lowercase()))
+        }
+        _ => false,
+    }
+}
+
 fn map_err(account: &str, e: keyring::Error) -> KeychainError {
     match e {
         keyring::Error::NoStorageAccess(inner) | keyring::Error::PlatformFailure(inner) => {
@@ -185,9 +218,8 @@ impl SecretStore for Keychain {
 
     fn set(&self, account: &str, secret: &Sensitive<String>) -> Result<(), KeychainError> {
         let _lock = self.index_lock();
-        self.entry(account)?
-            .set_password(secret.expose())
-            .map_err(|e| map_err(account, e))?;
+        let entry = self.entry(account)?;
+        once_more(|| entry.set_password(secret.expose())).map_err(|e| map_err(account, e))?;
         let mut accounts = self.accounts()?;
         if !accounts.iter().any(|a| a == account) {
             accounts.push(account.to_owned());
@@ -333,6 +365,51 @@ mod tests {
         );
         assert!(matches!(e, KeychainError::Unavailable { .. }));
         assert!(e.to_string().contains("gnome-keyring"));
+    }
+
+    #[test]
+    fn a_service_that_went_away_mid_call_is_tried_once_more_and_only_then() {
+        use std::cell::Cell;
+        let gone = || {
+            keyring::Error::PlatformFailure(
+                "DBus error: Message recipient disconnected from message bus without replying"
+                    .into(),
+            )
+        };
+        let calls = Cell::new(0);
+        let r = once_more(|| {
+            calls.set(calls.get() + 1);
+            if calls.get() == 1 {
+                Err(gone())
+            } else {
+                Ok("value")
+            }
+        });
+        assert_eq!(r.unwrap(), "value");
+        assert_eq!(calls.get(), 2, "one more try");
+        // Still gone: the second failure is the answer (no loop).
+        calls.set(0);
+        let r: keyring::Result<()> = once_more(|| {
+            calls.set(calls.get() + 1);
+            Err(gone())
+        });
+        assert!(r.is_err());
+        assert_eq!(calls.get(), 2);
+        // Other failures are not retried (a locked keychain, no service at all, no entry).
+        for e in [
+            keyring::Error::NoEntry,
+            keyring::Error::PlatformFailure("Unable to autolaunch a dbus-daemon".into()),
+            keyring::Error::NoStorageAccess("the collection is locked".into()),
+        ] {
+            let once = Cell::new(Some(e));
+            calls.set(0);
+            let r: keyring::Result<()> = once_more(|| {
+                calls.set(calls.get() + 1);
+                Err(once.take().unwrap_or(keyring::Error::NoEntry))
+            });
+            assert!(r.is_err());
+            assert_eq!(calls.get(), 1, "not retried");
+        }
     }
 
     #[test]
