@@ -15,7 +15,7 @@ use serde_json::{json, Map, Value};
 use support::contract::{Contract, Mismatch};
 use switchboard_core::client::{AppConnectClient, Called, Exchange, TokenStyle};
 use switchboard_core::error::ErrorCode;
-use switchboard_core::flow::{self, FlowState, PlaceholderFlow, SimulatedCall};
+use switchboard_core::flow::{self, FlowState, FormValues, PlaceholderFlow, SimulatedCall};
 use switchboard_core::forms;
 use switchboard_core::lint;
 use switchboard_core::manifest::{self, AuthType, ManifestSource};
@@ -700,7 +700,14 @@ async fn the_clients_rules_over_the_real_frameworks_answers() {
     assert_eq!(form.new_contact.unwrap().initial_type, "lead");
     // The one Save (create, then log), with no type picked.
     typed
-        .save(&c, "Conf Default Type", None, &call("conf-typed-1"))
+        .save(
+            &c,
+            &platform,
+            "Conf Default Type",
+            None,
+            &call("conf-typed-1"),
+            FormValues::Complete,
+        )
         .await
         .unwrap();
     let mut blank = manual_flow("+12025550904");
@@ -713,9 +720,16 @@ async fn the_clients_rules_over_the_real_frameworks_answers() {
     // With the client's own toast after a log with no message, and a form value on both calls.
     let mut quiet = call("conf-quiet-1");
     quiet.note = "no message".into();
-    quiet.additional_submission = serde_json::from_value(json!({"matter": "m-1"})).unwrap();
+    quiet.additional_submission = serde_json::from_value(json!({"ticket": "SUP-1"})).unwrap();
     blank
-        .save(&c, "Conf Blank Type", None, &quiet)
+        .save(
+            &c,
+            &platform,
+            "Conf Blank Type",
+            None,
+            &quiet,
+            FormValues::Complete,
+        )
         .await
         .unwrap();
     let got = received(&t).await;
@@ -731,7 +745,7 @@ async fn the_clients_rules_over_the_real_frameworks_answers() {
     );
     assert_eq!(
         got["creates"][1]["additionalSubmission"],
-        json!({"matter": "m-1"}),
+        json!({"ticket": "SUP-1"}),
         "the create gets the form's additionalSubmission"
     );
     let FlowState::Logged { contact, .. } = blank.state.clone() else {
@@ -748,7 +762,7 @@ async fn the_clients_rules_over_the_real_frameworks_answers() {
     assert_eq!(logged["contactInfo"]["id"], json!(contact.id));
     assert_eq!(logged["contactInfo"]["name"], "Conf Blank Type");
     assert_eq!(logged["subject"], "Inbound call from Conf Blank Type");
-    assert_eq!(logged["additionalSubmission"], json!({"matter": "m-1"}));
+    assert_eq!(logged["additionalSubmission"], json!({"ticket": "SUP-1"}));
     let step = blank.steps.last().unwrap();
     assert_eq!(step.step, flow::Step::Log);
     assert_eq!(
@@ -779,9 +793,11 @@ async fn the_clients_rules_over_the_real_frameworks_answers() {
     let e = lost
         .save(
             &c,
+            &platform,
             "Wrong Key Contact",
             Some("lead".into()),
             &call("conf-lost-1"),
+            FormValues::Complete,
         )
         .await
         .unwrap_err();
