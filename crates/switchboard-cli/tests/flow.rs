@@ -140,9 +140,9 @@ fn flow_runs_the_clients_one_save_then_verifies() {
 /// What the real framework's test connector received (createContact and createCallLog).
 fn received(fw: &Framework) -> Value {
     let url = format!("{}/_test/received", fw.url);
-    tokio::runtime::Runtime::new().unwrap().block_on(async {
-        reqwest::get(url).await.unwrap().json().await.unwrap()
-    })
+    tokio::runtime::Runtime::new()
+        .unwrap()
+        .block_on(async { reqwest::get(url).await.unwrap().json().await.unwrap() })
 }
 
 /// Extension 1.6.6's form starts with values (SPEC §6): a shown selection's first option, a
