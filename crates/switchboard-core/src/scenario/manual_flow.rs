@@ -100,8 +100,8 @@ pub(super) async fn run_manual_flow<S: SecretStore + 'static, C: Clock>(
             }
         };
     }
-    // The client's one Save: create, then log against the created contact. The step's fields
-    // change the form's starting values, as a person editing the form would.
+    // The client's one Save: create, then log against the created contact. The step gives no
+    // field values, so the form's starting values go out, as from an untouched form.
     next!(wb.flow_save(SaveInput {
         name: request.name,
         contact_type: request.contact_type,
