@@ -32,7 +32,7 @@ function searchStrings(phoneNumber, overridingFormat) {
 
 function toContactInfo(c) {
   return {
-    id: c.id,
+    id: c.numericId ? Number(c.id) : c.id,
     name: c.name,
     type: c.type,
     phone: c.phones[0],
@@ -52,6 +52,32 @@ const ODD_CREATE_ROWS = {
   "+12025550902": { id: "createNewContact", name: "Create new contact...", additionalInfo: null },
   "+12025550903": { ...CREATE_ROW, defaultContactType: "lead" },
 };
+// Numbers whose create row carries what the log form reads (SPEC §6): a Deal list and the key of
+// the Billable checkbox, so the client's form starts with the first deal and Billable checked.
+const FORM_CREATE_ROW = {
+  ...CREATE_ROW,
+  additionalInfo: { deals: [{ const: "D-NEW-1", title: "New deal one" }, { const: "D-NEW-2", title: "New deal two" }], billable: true },
+};
+const FORM_CREATE_NUMBERS = ["+12025550911", "+12025550912", "+12025550913"];
+// A number the connector refuses (successful: false), as connectors do for numbers they cannot serve.
+const REFUSED_NUMBER = "+12025550914";
+// A number with several matches and no create row, each with a last-activity date, for the
+// automatic variant's rules: by name Dorothy Vaughan, by latest activity Margaret Hamilton, and
+// neither is the first row.
+const SEVERAL_NUMBER = "+12025550915";
+const SEVERAL = [
+  ["104", "2023-01-01T00:00:00Z"],
+  ["107", "2025-06-01T00:00:00Z"],
+  ["105", "2024-01-01T00:00:00Z"],
+];
+// A number whose contact has a numeric id (some CRMs use numbers): the client keeps it a number.
+const NUMERIC_ID_NUMBER = "+12025550916";
+crm.contacts.push({ id: "4242", numericId: true, name: "Numeric Id Person", type: "contact", phones: [NUMERIC_ID_NUMBER], company: null, deals: [] });
+// A number whose answer has no contact list at all, only a message.
+const NO_LIST_NUMBER = "+12025550917";
+// A number answered only after SLOW_MS, to meet the client's request timeout.
+const SLOW_NUMBER = "+12025550919";
+const SLOW_MS = 2000;
 // A name whose create answer makes the classic mistake: the contact under `contact` instead of
 // `contactInfo`. The CRM has the contact, but the framework answers with no contact.
 const WRONG_KEY_NAME = "Wrong Key Contact";
@@ -86,9 +112,25 @@ module.exports = {
       return { successful: false, matchedContactInfo: [], returnMessage: message("warning", "Logging against internal extension numbers is not supported.", 3000) };
     }
     if (ODD_CREATE_ROWS[phoneNumber]) return { successful: true, matchedContactInfo: [ODD_CREATE_ROWS[phoneNumber]] };
+    if (phoneNumber === REFUSED_NUMBER) {
+      return { successful: false, matchedContactInfo: [], returnMessage: message("warning", "This number cannot be looked up.", 3000) };
+    }
+    if (phoneNumber === NO_LIST_NUMBER) return { successful: true, returnMessage: message("warning", "Lookups are paused.", 3000) };
+    if (phoneNumber === SEVERAL_NUMBER) {
+      const rows = SEVERAL.map(([id, date]) => ({ ...toContactInfo(crm.contacts.find((c) => c.id === id)), mostRecentActivityDate: date }));
+      return { successful: true, matchedContactInfo: rows };
+    }
+    if (phoneNumber === SLOW_NUMBER) await new Promise((resolve) => setTimeout(resolve, SLOW_MS));
     const wanted = searchStrings(phoneNumber, overridingFormat);
     const matched = crm.contacts.filter((c) => c.phones.some((p) => wanted.includes(p))).map(toContactInfo);
-    matched.push({ ...CREATE_ROW });
+    matched.push(FORM_CREATE_NUMBERS.includes(phoneNumber) ? JSON.parse(JSON.stringify(FORM_CREATE_ROW)) : { ...CREATE_ROW });
+    return { successful: true, matchedContactInfo: matched };
+  },
+
+  // The name search behind the client's "Search contacts" row (page.useContactSearch).
+  async findContactWithName({ name }) {
+    const wanted = String(name || "").trim().toLowerCase();
+    const matched = wanted ? crm.contacts.filter((c) => c.name.toLowerCase().includes(wanted)).map(toContactInfo) : [];
     return { successful: true, matchedContactInfo: matched };
   },
 
@@ -122,6 +164,7 @@ module.exports = {
   async createCallLog({ contactInfo, callLog, note, additionalSubmission }) {
     receivedLogs.push({
       contactInfo: contactInfo === undefined ? "<absent>" : contactInfo,
+      contactIdType: typeof contactInfo?.id,
       subject: callLog.customSubject === undefined ? "<absent>" : callLog.customSubject,
       additionalSubmission: additionalSubmission === undefined ? "<absent>" : additionalSubmission,
     });

@@ -14,6 +14,7 @@ process.env.DATABASE_URL ||= `sqlite:${path.join(dbDir, "core.sqlite")}`;
 process.env.IS_PROD ||= "true"; // "false" makes the framework print every outgoing request
 process.env.HASH_KEY ||= "switchboard-conformance";
 
+const express = require("express");
 const { createCoreApp, connectorRegistry } = require("@app-connect/core");
 const connector = require("./connector");
 const { startFakeOAuth } = require("./fake-oauth");
@@ -42,10 +43,21 @@ async function main() {
   connectorRegistry.registerConnector("sandbox", connector, manifest);
   connectorRegistry.registerConnector("sandboxOauth", connector.oauth, manifest);
 
-  const app = createCoreApp();
+  // The framework's app behind a recorder of the POST /callLog bodies as they arrive (the framework
+  // passes only some of their keys on to the connector). Its body parser skips a parsed body.
+  const callLogBodies = [];
+  const app = express();
+  app.post("/callLog", express.json({ limit: "50mb" }), (req, _res, next) => {
+    callLogBodies.push(req.body);
+    next();
+  });
   app.get("/_test/contactCount", (_req, res) => res.json({ count: connector.contactCount() }));
-  app.get("/_test/received", (_req, res) => res.json({ creates: connector.receivedCreates(), logs: connector.receivedLogs() }));
+  app.get("/_test/received", (_req, res) =>
+    res.json({ creates: connector.receivedCreates(), logs: connector.receivedLogs(), callLogBodies }),
+  );
   app.get("/_test/manifest.json", (_req, res) => res.json({ ...manifest, serverUrl: `http://127.0.0.1:${server.address().port}` }));
+
+  app.use(createCoreApp());
 
   const server = app.listen(Number(process.env.PORT || 0), "127.0.0.1", () => {
     console.log(`listening on http://127.0.0.1:${server.address().port}`);

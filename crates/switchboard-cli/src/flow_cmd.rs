@@ -4,7 +4,7 @@
 use clap::Args;
 use serde_json::{json, Map, Value};
 use switchboard_core::client::Exchange;
-use switchboard_core::flow::{FlowState, PlaceholderFlow, StepRecord};
+use switchboard_core::flow::{FlowState, FormValues, PlaceholderFlow, StepRecord};
 use switchboard_core::lint::Lint;
 use switchboard_core::wire::Direction;
 use switchboard_core::workbench::view::{CallInput, FlowView, SaveInput, CLIENT_BEHAVIOUR};
@@ -24,7 +24,9 @@ pub struct FlowArgs {
     #[arg(long = "type")]
     pub contact_type: Option<String>,
     /// A form value of a call-log or new-contact field, by its const (repeatable): true/false for
-    /// a checkbox, else text. Sent in additionalSubmission when truthy and not "none".
+    /// a checkbox, else text. It replaces the value the client's form starts with (first option of
+    /// a selection, a checkbox's or input's defaultValue); every value that is truthy and not
+    /// "none" is sent in additionalSubmission (so --field billable=false drops a default-true box).
     #[arg(long = "field", value_name = "CONST=VALUE", value_parser = parse_field)]
     pub fields: Vec<(String, Value)>,
     /// The activity title (default: the client's, "Inbound call from <name>").
@@ -114,6 +116,7 @@ pub async fn flow(common: &Common, args: FlowArgs) -> Result<(), UserError> {
                 name: args.name.clone(),
                 contact_type: args.contact_type.clone(),
                 call,
+                form_values: FormValues::OverDefaults,
             })
             .await?;
         stop = view.error.take();

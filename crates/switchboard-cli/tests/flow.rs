@@ -6,28 +6,36 @@ use std::process::{Command, Output};
 mod support;
 
 use serde_json::{json, Value};
-use support::{StandaloneSandbox, BIN};
+use support::{Framework, StandaloneSandbox, BIN};
 
 const KEY: &str = "k3y-Sw1tchb0ard-flow-test";
 
 struct Cli {
     server: String,
+    /// Flags given to every command (e.g. `--manifest`).
+    flags: Vec<String>,
     service: String,
     _home: tempfile::TempDir,
 }
 
 impl Cli {
     fn new(sb: &StandaloneSandbox, name: &str) -> Self {
+        Self::with(&sb.url, KEY, name, &[])
+    }
+
+    /// Signed in with `key` at `server`, with `flags` on every command.
+    fn with(server: &str, key: &str, name: &str, flags: &[&str]) -> Self {
         assert!(
             std::env::var("DBUS_SESSION_BUS_ADDRESS").is_ok(),
             "these tests need a Secret Service: run them through `make test` or scripts/with-keyring.sh"
         );
         let cli = Self {
-            server: sb.url.clone(),
+            server: server.to_owned(),
+            flags: flags.iter().map(|f| (*f).to_owned()).collect(),
             service: format!("switchboard-cli-flow-{name}-{}", std::process::id()),
             _home: tempfile::tempdir().unwrap(),
         };
-        let o = cli.run(&["login", "--api-key", KEY]);
+        let o = cli.run(&["login", "--api-key", key]);
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
         cli
     }
@@ -35,6 +43,7 @@ impl Cli {
     fn run(&self, args: &[&str]) -> Output {
         Command::new(BIN)
             .args(["--server", &self.server])
+            .args(&self.flags)
             .args(args)
             .env("SWITCHBOARD_KEYCHAIN_SERVICE", &self.service)
             .env("HOME", self._home.path())
@@ -126,6 +135,75 @@ fn flow_runs_the_clients_one_save_then_verifies() {
             .contains("does not report session never-logged"),
         "{v:#}"
     );
+}
+
+/// What the real framework's test connector received (createContact and createCallLog).
+fn received(fw: &Framework) -> Value {
+    let url = format!("{}/_test/received", fw.url);
+    tokio::runtime::Runtime::new()
+        .unwrap()
+        .block_on(async { reqwest::get(url).await.unwrap().json().await.unwrap() })
+}
+
+/// Extension 1.6.6's form starts with values (SPEC §6): a shown selection's first option, a
+/// checkbox's and an input's defaultValue. An untouched `flow` sends them, as the client's Save
+/// does, and `--field` replaces them (a default-true box set to false is dropped). Checked in what
+/// the real framework's test connector received.
+#[test]
+fn flow_sends_the_forms_starting_values_and_fields_replace_them() {
+    let key = "fw-K3y-flow-defaults-7c1e";
+    let fw = Framework::start(&[("CONFORMANCE_API_KEY", key)]);
+    // The framework's manifest, with a defaultValue for the Ticket input.
+    let mut manifest: Value =
+        serde_json::from_str(include_str!("../../../manifests/sandbox.json")).unwrap();
+    let ticket = &mut manifest["platforms"]["sandbox"]["page"]["callLog"]["additionalFields"][2];
+    assert_eq!(ticket["const"], "ticket");
+    ticket["defaultValue"] = json!("SUP-7");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("manifest.json");
+    std::fs::write(&path, manifest.to_string()).unwrap();
+    let cli = Cli::with(
+        &fw.url,
+        key,
+        "defaults",
+        &["--manifest", path.to_str().unwrap()],
+    );
+    // The test connector's create row for these numbers lists two deals and has Billable's key.
+    let (ok, v) = cli.json(&[
+        "flow",
+        "+12025550912",
+        "--name",
+        "Form Defaults",
+        "--session",
+        "defaults-s1",
+    ]);
+    assert!(ok, "{v:#}");
+    let (ok, v) = cli.json(&[
+        "flow",
+        "+12025550913",
+        "--name",
+        "Form Fields",
+        "--session",
+        "defaults-s2",
+        "--field",
+        "deals=D-NEW-2",
+        "--field",
+        "billable=false",
+    ]);
+    assert!(ok, "{v:#}");
+    let got = received(&fw);
+    let sent = |list: &str| -> Vec<Value> {
+        got[list]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["additionalSubmission"].clone())
+            .collect()
+    };
+    let untouched = json!({"deals": "D-NEW-1", "billable": true, "ticket": "SUP-7"});
+    let changed = json!({"deals": "D-NEW-2", "ticket": "SUP-7"});
+    assert_eq!(sent("creates"), [untouched.clone(), changed.clone()]);
+    assert_eq!(sent("logs"), [untouched, changed]);
 }
 
 #[test]

@@ -13,6 +13,7 @@ use ts_rs::TS;
 
 use crate::client::{AppConnectClient, ClientError, Exchange};
 use crate::error::{ErrorCode, UserError};
+use crate::forms;
 use crate::lint::{self, Lint, LintLevel};
 use crate::manifest::Platform;
 use crate::phone::ParsedNumber;
@@ -227,6 +228,33 @@ pub fn form_submission(platform: &Platform, values: &Map<String, Value>) -> Map<
     out
 }
 
+/// How the form values a Save is given (`SimulatedCall::additional_submission`) are read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, serde::Deserialize, TS)]
+#[ts(export)]
+#[serde(rename_all = "camelCase")]
+pub enum FormValues {
+    /// Every value of the form as a person left it, starting values included (the window, which
+    /// showed the form: a default-true checkbox the person unchecked stays unchecked).
+    #[default]
+    Complete,
+    /// Only the values a caller sets (the CLI's `--field`, a scenario step): the form's starting
+    /// values for the chosen row come first, as the client fills them, and these replace them.
+    OverDefaults,
+}
+
+/// What to change so that a log form the client cannot build opens (`crash` from `forms`).
+fn form_fix(crash: &str) -> &'static str {
+    if crash.contains("undefined.concat") {
+        "Add the missing additionalFields list to the manifest's page (an empty list will do)."
+    } else if crash.contains("contactTypeDependent") || crash.contains("defaultContactType") {
+        "Give the create row a defaultContactType and, under additionalInfo.<that type>, an option list for every contactTypeDependent new-contact field (or drop contactTypeDependent from those fields)."
+    } else if crash.contains("not a list") {
+        "Send each field's options in additionalInfo as a list of {const, title}."
+    } else {
+        "Change the connector's findContact answer (the create row's additionalInfo) or the manifest's additionalFields as described, so the form opens."
+    }
+}
+
 /// The warning 1.7.0-beta shows when it does not log a call automatically.
 fn not_logged_toast(description: &str) -> ReturnMessage {
     ReturnMessage::new(
@@ -316,6 +344,9 @@ pub enum FlowError {
     /// No row with id `createNewContact`: the client's Save never creates a contact.
     #[error("The lookup answer has no create row (id \"createNewContact\"), so App Connect offers no way to create a contact for this number. Add the create row to the connector's findContact answer.")]
     NoCreateRow,
+    /// Extension 1.6.6 throws building the log form for the create row: there is no Save to press.
+    #[error("App Connect cannot open its log form for the create row, so it never sends POST /contact or POST /callLog; Switchboard sends nothing either. {crash} Fix: {fix}")]
+    FormCannotOpen { crash: String, fix: &'static str },
     #[error("\"{0}\" is not one of the manifest's contact types.")]
     UnknownContactType(String),
     /// The create answer had no contact: the real client does nothing visible.
@@ -333,7 +364,10 @@ impl From<FlowError> for UserError {
     fn from(e: FlowError) -> Self {
         match e {
             FlowError::Client(c) => c.into(),
-            FlowError::EmptyName | FlowError::UnknownContactType(_) | FlowError::NoCreateRow => {
+            FlowError::EmptyName
+            | FlowError::UnknownContactType(_)
+            | FlowError::NoCreateRow
+            | FlowError::FormCannotOpen { .. } => {
                 UserError::new(ErrorCode::FlowOrder, e.to_string())
             }
             FlowError::OutOfOrder { .. } => UserError::new(ErrorCode::FlowOrder, e.to_string()),
@@ -724,12 +758,20 @@ impl PlaceholderFlow {
     /// `""`) and the form's `additionalSubmission`; then, if the answer has a contact,
     /// `POST /callLog` for it with the same `additionalSubmission`. `call.subject` empty means the
     /// title the client wrote when the name was typed (`Inbound call from <name>`).
+    ///
+    /// The form is built first, as the client builds it for these rows with the create row
+    /// chosen: when the client throws there (`forms::log_form`'s crash), it has no Save, so
+    /// nothing is sent. `additionalSubmission` is every call-log and new-contact field of
+    /// `platform` whose form value is truthy and not `"none"`; `values` says whether
+    /// `call.additional_submission` is the whole form or overrides on its starting values.
     pub async fn save(
         &mut self,
         client: &AppConnectClient,
+        platform: &Platform,
         name: &str,
         contact_type: Option<String>,
         call: &SimulatedCall,
+        values: FormValues,
     ) -> Result<&FlowState, FlowError> {
         if !matches!(self.state, FlowState::NeedsContact { .. }) {
             return Err(out_of_order(
@@ -739,10 +781,32 @@ impl PlaceholderFlow {
             ));
         }
         let row = self.create_row().cloned().ok_or(FlowError::NoCreateRow)?;
+        let form = forms::log_form(
+            platform.name.as_deref().unwrap_or_default(),
+            platform,
+            self.contacts(),
+            Some(&row.id),
+            call.direction,
+        );
+        if let Some(crash) = form.crash.clone() {
+            return Err(FlowError::FormCannotOpen {
+                fix: form_fix(&crash),
+                crash,
+            });
+        }
         let name = name.trim();
         if name.is_empty() {
             return Err(FlowError::EmptyName);
         }
+        let mut call = call.clone();
+        call.additional_submission = match values {
+            FormValues::Complete => form_submission(platform, &call.additional_submission),
+            FormValues::OverDefaults => {
+                let mut all = form.starting_values();
+                all.extend(call.additional_submission);
+                form_submission(platform, &all)
+            }
+        };
         let sent = contact_type
             .filter(|t| !t.is_empty())
             .unwrap_or_else(|| row.initial_contact_type());
@@ -765,7 +829,6 @@ impl PlaceholderFlow {
             Some(sent)
         };
         self.contact_name = Some(name.to_owned());
-        let mut call = call.clone();
         if call.subject.as_deref().is_none_or(|s| s.trim().is_empty()) {
             call.subject = Some(typed_subject(call.direction, name));
         }
@@ -1403,6 +1466,20 @@ mod tests {
         }
     }
 
+    /// A platform whose log form opens for a bare create row; `matter` is one of its call-log
+    /// fields.
+    fn platform() -> Platform {
+        crate::manifest::parse(
+            r#"{"platforms":{"crm":{"page":{"callLog":{"additionalFields":[
+                {"const":"matter","type":"selection","contactDependent":true}]}}}}}"#,
+        )
+        .unwrap()
+        .platform(None)
+        .unwrap()
+        .1
+        .clone()
+    }
+
     fn flow() -> PlaceholderFlow {
         PlaceholderFlow::new(
             crate::phone::parse_e164("+12025550100").unwrap(),
@@ -1421,7 +1498,16 @@ mod tests {
         let (client, seen) = scripted(CREATE_ROW_ONLY, CREATED, r#"{"successful":true}"#).await;
         let mut f = flow();
         f.lookup(&client).await.unwrap();
-        f.save(&client, "Jane", None, &call()).await.unwrap();
+        f.save(
+            &client,
+            &platform(),
+            "Jane",
+            None,
+            &call(),
+            FormValues::Complete,
+        )
+        .await
+        .unwrap();
         assert_eq!(sent(&seen, 1)["newContactType"], json!(""));
         let (client, seen) = scripted(
             r#"{"successful":true,"contact":[{"id":"createNewContact","name":"Create new contact...","isNewContact":true,"defaultContactType":"lead"}]}"#,
@@ -1431,9 +1517,16 @@ mod tests {
         .await;
         let mut f = flow();
         f.lookup(&client).await.unwrap();
-        f.save(&client, "Jane", Some(String::new()), &call())
-            .await
-            .unwrap();
+        f.save(
+            &client,
+            &platform(),
+            "Jane",
+            Some(String::new()),
+            &call(),
+            FormValues::Complete,
+        )
+        .await
+        .unwrap();
         assert_eq!(sent(&seen, 1)["newContactType"], json!("lead"));
         assert_eq!(
             f.steps[1].message_source,
@@ -1467,7 +1560,17 @@ mod tests {
         .await;
         let mut f = flow();
         f.lookup(&client).await.unwrap();
-        let e = f.save(&client, "Jane", None, &call()).await.unwrap_err();
+        let e = f
+            .save(
+                &client,
+                &platform(),
+                "Jane",
+                None,
+                &call(),
+                FormValues::Complete,
+            )
+            .await
+            .unwrap_err();
         assert!(matches!(e, FlowError::SilentCreateFailure { .. }), "{e}");
         let step = f.steps.last().unwrap();
         assert!(!step.ok);
@@ -1504,7 +1607,16 @@ mod tests {
         .await;
         let mut f = flow();
         f.lookup(&client).await.unwrap();
-        f.save(&client, "Jane", None, &call()).await.unwrap();
+        f.save(
+            &client,
+            &platform(),
+            "Jane",
+            None,
+            &call(),
+            FormValues::Complete,
+        )
+        .await
+        .unwrap();
         let step = f.steps.last().unwrap();
         assert_eq!(
             step.return_message,
@@ -1515,7 +1627,16 @@ mod tests {
         let (client, _) = scripted(CREATE_ROW_ONLY, CREATED, r#"{"successful":false}"#).await;
         let mut f = flow();
         f.lookup(&client).await.unwrap();
-        f.save(&client, "Jane", None, &call()).await.unwrap_err();
+        f.save(
+            &client,
+            &platform(),
+            "Jane",
+            None,
+            &call(),
+            FormValues::Complete,
+        )
+        .await
+        .unwrap_err();
         let step = f.steps.last().unwrap();
         assert_eq!(
             step.return_message,
@@ -1530,7 +1651,16 @@ mod tests {
         let (client, _) = scripted(CREATE_ROW_ONLY, CREATED, r#"{"successful":false,"returnMessage":{"message":"Existing log for session s1","messageType":"warning","ttl":3000}}"#).await;
         let mut f = flow();
         f.lookup(&client).await.unwrap();
-        f.save(&client, "Jane", None, &call()).await.unwrap_err();
+        f.save(
+            &client,
+            &platform(),
+            "Jane",
+            None,
+            &call(),
+            FormValues::Complete,
+        )
+        .await
+        .unwrap_err();
         let step = f.steps.last().unwrap();
         assert_eq!(
             step.return_message
@@ -1593,7 +1723,9 @@ mod tests {
         f.lookup(&client).await.unwrap();
         let mut c = call();
         c.additional_submission = serde_json::from_value(json!({"matter": "m1"})).unwrap();
-        f.save(&client, "Jane", None, &c).await.unwrap();
+        f.save(&client, &platform(), "Jane", None, &c, FormValues::Complete)
+            .await
+            .unwrap();
         let create = sent(&seen, 1);
         assert_eq!(
             create,
@@ -1624,9 +1756,16 @@ mod tests {
         f.lookup(&client).await.unwrap();
         let mut c = call();
         c.subject = Some("Follow-up".into());
-        f.save(&client, "Jane", Some("contact".into()), &c)
-            .await
-            .unwrap();
+        f.save(
+            &client,
+            &platform(),
+            "Jane",
+            Some("contact".into()),
+            &c,
+            FormValues::Complete,
+        )
+        .await
+        .unwrap();
         assert_eq!(sent(&seen, 1)["newContactType"], "contact");
         let log = sent(&seen, 2);
         assert_eq!(log["contactType"], "contact");
@@ -1646,7 +1785,16 @@ mod tests {
         .await;
         let mut f = flow();
         f.lookup(&client).await.unwrap();
-        f.save(&client, "Jane", None, &call()).await.unwrap();
+        f.save(
+            &client,
+            &platform(),
+            "Jane",
+            None,
+            &call(),
+            FormValues::Complete,
+        )
+        .await
+        .unwrap();
         assert_eq!(sent(&seen, 2)["contactId"], "c7");
         assert_eq!(f.steps[1].lints[0].rule, "create-unsuccessful-with-contact");
     }
@@ -1662,9 +1810,205 @@ mod tests {
         .await;
         let mut f = flow();
         f.lookup(&client).await.unwrap();
-        let e = f.save(&client, "Jane", None, &call()).await.unwrap_err();
+        let e = f
+            .save(
+                &client,
+                &platform(),
+                "Jane",
+                None,
+                &call(),
+                FormValues::Complete,
+            )
+            .await
+            .unwrap_err();
         assert!(matches!(e, FlowError::NoCreateRow), "{e}");
         assert_eq!(seen.lock().unwrap().len(), 1);
+    }
+
+    fn platform_of(manifest: &str) -> Platform {
+        crate::manifest::parse(manifest)
+            .unwrap()
+            .platform(None)
+            .unwrap()
+            .1
+            .clone()
+    }
+
+    /// Extension 1.6.6 submits the form's starting values: the first option of a shown selection,
+    /// a checkbox's defaultValue, an input's defaultValue, for the call-log and the new-contact
+    /// fields alike. A caller's values replace them (`OverDefaults`); the window's complete values
+    /// are sent as they are, so a default it unchecked stays dropped (`Complete`).
+    #[tokio::test]
+    async fn the_forms_starting_values_are_sent_and_a_callers_values_replace_them() {
+        let platform = platform_of(
+            r#"{"platforms":{"crm":{"page":{
+                "callLog":{"additionalFields":[
+                    {"const":"matter","type":"selection"},
+                    {"const":"billable","type":"checkbox","defaultValue":true},
+                    {"const":"memo","type":"inputField","defaultValue":"Called back"}]},
+                "newContact":{"additionalFields":[
+                    {"const":"company","type":"inputField","defaultValue":"ACME"}]}}}}}"#,
+        );
+        const ROW: &str = r#"{"successful":true,"contact":[{"id":"createNewContact","name":"Create new contact...","isNewContact":true,
+            "additionalInfo":{"matter":[{"const":"m-1","title":"First"},{"const":"m-2","title":"Second"}],"billable":true}}]}"#;
+        let submitted = |values: FormValues, given: Value| {
+            let platform = platform.clone();
+            async move {
+                let (client, seen) = scripted(ROW, CREATED, r#"{"successful":true}"#).await;
+                let mut f = flow();
+                f.lookup(&client).await.unwrap();
+                let mut c = call();
+                c.additional_submission = serde_json::from_value(given).unwrap();
+                f.save(&client, &platform, "Jane", None, &c, values)
+                    .await
+                    .unwrap();
+                let (create, log) = (sent(&seen, 1), sent(&seen, 2));
+                assert_eq!(
+                    create["additionalSubmission"], log["additionalSubmission"],
+                    "one form, one submission for both calls"
+                );
+                create["additionalSubmission"].clone()
+            }
+        };
+        assert_eq!(
+            submitted(FormValues::OverDefaults, json!({})).await,
+            json!({"matter": "m-1", "billable": true, "memo": "Called back", "company": "ACME"}),
+            "an untouched form sends its starting values"
+        );
+        assert_eq!(
+            submitted(
+                FormValues::OverDefaults,
+                json!({"billable": false, "matter": "m-2", "memo": ""})
+            )
+            .await,
+            json!({"matter": "m-2", "company": "ACME"}),
+            "given values replace the defaults; falsy ones drop them"
+        );
+        assert_eq!(
+            submitted(
+                FormValues::Complete,
+                json!({"matter": "m-1", "billable": false})
+            )
+            .await,
+            json!({"matter": "m-1"}),
+            "the window's complete values are not seeded again"
+        );
+    }
+
+    /// Extension 1.6.6 throws building the log form for these rows (SPEC §6): there is no Save,
+    /// so nothing may be sent; the refusal names what throws and how to fix it.
+    #[tokio::test]
+    async fn no_save_is_sent_when_the_clients_form_cannot_open() {
+        // Bullhorn-like: a contactTypeDependent new-contact field, a create row without
+        // additionalInfo.
+        let dependent = platform_of(
+            r#"{"platforms":{"crm":{"contactTypes":[{"display":"Lead","value":"lead"}],"page":{
+                "callLog":{"additionalFields":[]},
+                "newContact":{"additionalFields":[{"const":"status","type":"selection","contactTypeDependent":true}]}}}}}"#,
+        );
+        let (client, seen) = scripted(
+            r#"{"successful":true,"contact":[{"id":"createNewContact","name":"Create new contact...","isNewContact":true,"additionalInfo":null,"defaultContactType":"lead"}]}"#,
+            CREATED,
+            r#"{"successful":true}"#,
+        )
+        .await;
+        let mut f = flow();
+        f.lookup(&client).await.unwrap();
+        for values in [FormValues::Complete, FormValues::OverDefaults] {
+            let e = f
+                .save(&client, &dependent, "Jane", None, &call(), values)
+                .await
+                .unwrap_err();
+            assert!(matches!(e, FlowError::FormCannotOpen { .. }), "{e}");
+            let text = e.to_string();
+            assert!(
+                text.contains("additionalInfo is null while contactTypeDependent")
+                    && text.contains("Fix: Give the create row a defaultContactType"),
+                "{text}"
+            );
+            assert_eq!(UserError::from(e).code, ErrorCode::FlowOrder);
+        }
+        assert_eq!(seen.lock().unwrap().len(), 1, "only the lookup went out");
+        assert!(matches!(f.state, FlowState::NeedsContact { .. }));
+        assert_eq!(f.steps.len(), 1);
+
+        // No page.callLog.additionalFields: the client's `undefined.concat` for a create row.
+        let no_log_list =
+            platform_of(r#"{"platforms":{"crm":{"page":{"newContact":{"additionalFields":[]}}}}}"#);
+        let (client, seen) = scripted(CREATE_ROW_ONLY, CREATED, r#"{"successful":true}"#).await;
+        let mut f = flow();
+        f.lookup(&client).await.unwrap();
+        let e = f
+            .save(
+                &client,
+                &no_log_list,
+                "Jane",
+                None,
+                &call(),
+                FormValues::OverDefaults,
+            )
+            .await
+            .unwrap_err();
+        let text = e.to_string();
+        assert!(
+            text.contains("undefined.concat")
+                && text.contains("Fix: Add the missing additionalFields"),
+            "{text}"
+        );
+        assert_eq!(seen.lock().unwrap().len(), 1);
+
+        // The same manifest with a create row the form does not treat as new (no isNewContact):
+        // no new-contact fields are appended, the form opens, and Save goes out.
+        let (client, seen) = scripted(
+            r#"{"successful":true,"contact":[{"id":"createNewContact","name":"Create new contact..."}]}"#,
+            CREATED,
+            r#"{"successful":true}"#,
+        )
+        .await;
+        let mut f = flow();
+        f.lookup(&client).await.unwrap();
+        f.save(
+            &client,
+            &no_log_list,
+            "Jane",
+            None,
+            &call(),
+            FormValues::OverDefaults,
+        )
+        .await
+        .unwrap();
+        assert_eq!(seen.lock().unwrap().len(), 3, "lookup, create, log");
+    }
+
+    /// 1.7.0-beta's automatic create reads the create row's `additionalInfo[<type>]` when the
+    /// manifest has new-contact fields; an entry for another type only throws: nothing is sent.
+    #[tokio::test]
+    async fn the_automatic_create_sends_nothing_when_the_type_has_no_entry() {
+        let (client, seen) = scripted(
+            r#"{"successful":true,"contact":[{"id":"createNewContact","name":"Create new contact...","isNewContact":true,
+                "additionalInfo":{"contact":{"source":[{"const":"web","title":"Web"}]}}}]}"#,
+            CREATED,
+            r#"{"successful":true}"#,
+        )
+        .await;
+        let mut f = flow();
+        let settings = AutoSettings {
+            contact_type: Some("lead".into()),
+            ..AutoSettings::default()
+        };
+        f.run_automatic(&client, &settings, &call(), true)
+            .await
+            .unwrap();
+        assert!(matches!(f.state, FlowState::NotLogged { .. }));
+        let step = f.steps.last().unwrap();
+        assert_eq!(step.lints[0].rule, "auto-create-crash");
+        assert!(
+            step.lints[0].message.contains("\"lead\""),
+            "{}",
+            step.lints[0].message
+        );
+        assert!(step.return_message.is_none(), "nothing is shown");
+        assert_eq!(seen.lock().unwrap().len(), 1, "only the lookup went out");
     }
 
     #[test]
@@ -2008,7 +2352,17 @@ mod tests {
         let mut flow = PlaceholderFlow::new(number, String::new());
         // Port 9 (discard) is never contacted: the state check comes first.
         let client = AppConnectClient::new("http://127.0.0.1:9", "x", None).unwrap();
-        let e = flow.save(&client, "Ada", None, &call()).await.unwrap_err();
+        let e = flow
+            .save(
+                &client,
+                &platform(),
+                "Ada",
+                None,
+                &call(),
+                FormValues::Complete,
+            )
+            .await
+            .unwrap_err();
         assert!(matches!(e, FlowError::OutOfOrder { .. }), "{e}");
         assert!(e.to_string().contains("only after a lookup"));
         assert!(

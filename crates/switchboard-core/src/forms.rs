@@ -131,6 +131,31 @@ pub struct LogForm {
     pub message_log_crash: Option<String>,
 }
 
+impl LogForm {
+    /// The values the client's form starts with before anyone touches it (extension 1.6.6
+    /// `additionalFieldsValue`): each shown selection's first option, each checkbox's
+    /// `defaultValue` (else false), each shown input's `defaultValue` (else empty); the call-log
+    /// fields, then the new-contact fields of a create row. A Save with no change sends these.
+    pub fn starting_values(&self) -> Map<String, Value> {
+        let new_contact = self.new_contact.iter().flat_map(|n| n.fields.iter());
+        let mut out = Map::new();
+        for f in self.fields.iter().chain(new_contact) {
+            let (key, value) = match f {
+                FieldModel::Selection {
+                    key,
+                    value: Some(v),
+                    ..
+                } => (key, v.clone()),
+                FieldModel::Checkbox { key, default, .. } => (key, Value::Bool(*default)),
+                FieldModel::Input { key, value, .. } => (key, Value::String(value.clone())),
+                FieldModel::Selection { .. } | FieldModel::Warning { .. } => continue,
+            };
+            out.insert(key.clone(), value);
+        }
+        out
+    }
+}
+
 fn title_of(f: &AdditionalField) -> String {
     f.title.clone().unwrap_or_else(|| f.key.clone())
 }

@@ -7,7 +7,10 @@ use std::sync::Arc;
 use serde_json::Map;
 use switchboard_core::client::{AppConnectClient, ClientError, TokenStyle};
 use switchboard_core::error::ErrorCode;
-use switchboard_core::flow::{AutoSettings, FlowState, PlaceholderFlow, SimulatedCall, Step};
+use switchboard_core::flow::{
+    AutoSettings, FlowState, FormValues, PlaceholderFlow, SimulatedCall, Step,
+};
+use switchboard_core::manifest;
 use switchboard_core::phone;
 use switchboard_core::wire::Direction;
 use switchboard_core::Sensitive;
@@ -324,6 +327,12 @@ async fn an_expired_token_is_refused() {
     assert_eq!(called.result.unwrap_err().code(), ErrorCode::Unauthorized);
 }
 
+/// The bundled manifest's platform, whose forms the manual Save builds.
+fn sandbox_platform() -> manifest::Platform {
+    let m = manifest::parse(manifest::SANDBOX_MANIFEST).unwrap();
+    m.platform(Some("sandbox")).unwrap().1.clone()
+}
+
 #[tokio::test]
 async fn manual_placeholder_flow_creates_logs_and_verifies() {
     let sb = sandbox(SandboxConfig::default()).await;
@@ -337,9 +346,11 @@ async fn manual_placeholder_flow_creates_logs_and_verifies() {
     // The client's one Save: create, then log against the new contact.
     flow.save(
         &client,
+        &sandbox_platform(),
         "Jane Placeholder",
         Some("lead".into()),
         &call("sess-manual-1", None),
+        FormValues::Complete,
     )
     .await
     .unwrap();
@@ -382,7 +393,14 @@ async fn a_failed_create_logs_nothing() {
     let mut flow = PlaceholderFlow::new(number, String::new());
     flow.lookup(&client).await.unwrap();
     let e = flow
-        .save(&client, "X", Some("martian".into()), &call("sess-x", None))
+        .save(
+            &client,
+            &sandbox_platform(),
+            "X",
+            Some("martian".into()),
+            &call("sess-x", None),
+            FormValues::Complete,
+        )
         .await
         .unwrap_err();
     assert!(e.to_string().contains("Unknown contact type"), "{e}");

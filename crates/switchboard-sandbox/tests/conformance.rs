@@ -13,9 +13,9 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use serde_json::{json, Map, Value};
 use support::contract::{Contract, Mismatch};
-use switchboard_core::client::{AppConnectClient, Called, Exchange, TokenStyle};
+use switchboard_core::client::{AppConnectClient, Called, ClientError, Exchange, TokenStyle};
 use switchboard_core::error::ErrorCode;
-use switchboard_core::flow::{self, FlowState, PlaceholderFlow, SimulatedCall};
+use switchboard_core::flow::{self, FlowState, FormValues, PlaceholderFlow, SimulatedCall};
 use switchboard_core::forms;
 use switchboard_core::lint;
 use switchboard_core::manifest::{self, AuthType, ManifestSource};
@@ -700,7 +700,14 @@ async fn the_clients_rules_over_the_real_frameworks_answers() {
     assert_eq!(form.new_contact.unwrap().initial_type, "lead");
     // The one Save (create, then log), with no type picked.
     typed
-        .save(&c, "Conf Default Type", None, &call("conf-typed-1"))
+        .save(
+            &c,
+            &platform,
+            "Conf Default Type",
+            None,
+            &call("conf-typed-1"),
+            FormValues::Complete,
+        )
         .await
         .unwrap();
     let mut blank = manual_flow("+12025550904");
@@ -713,9 +720,16 @@ async fn the_clients_rules_over_the_real_frameworks_answers() {
     // With the client's own toast after a log with no message, and a form value on both calls.
     let mut quiet = call("conf-quiet-1");
     quiet.note = "no message".into();
-    quiet.additional_submission = serde_json::from_value(json!({"matter": "m-1"})).unwrap();
+    quiet.additional_submission = serde_json::from_value(json!({"ticket": "SUP-1"})).unwrap();
     blank
-        .save(&c, "Conf Blank Type", None, &quiet)
+        .save(
+            &c,
+            &platform,
+            "Conf Blank Type",
+            None,
+            &quiet,
+            FormValues::Complete,
+        )
         .await
         .unwrap();
     let got = received(&t).await;
@@ -731,7 +745,7 @@ async fn the_clients_rules_over_the_real_frameworks_answers() {
     );
     assert_eq!(
         got["creates"][1]["additionalSubmission"],
-        json!({"matter": "m-1"}),
+        json!({"ticket": "SUP-1"}),
         "the create gets the form's additionalSubmission"
     );
     let FlowState::Logged { contact, .. } = blank.state.clone() else {
@@ -748,7 +762,7 @@ async fn the_clients_rules_over_the_real_frameworks_answers() {
     assert_eq!(logged["contactInfo"]["id"], json!(contact.id));
     assert_eq!(logged["contactInfo"]["name"], "Conf Blank Type");
     assert_eq!(logged["subject"], "Inbound call from Conf Blank Type");
-    assert_eq!(logged["additionalSubmission"], json!({"matter": "m-1"}));
+    assert_eq!(logged["additionalSubmission"], json!({"ticket": "SUP-1"}));
     let step = blank.steps.last().unwrap();
     assert_eq!(step.step, flow::Step::Log);
     assert_eq!(
@@ -779,9 +793,11 @@ async fn the_clients_rules_over_the_real_frameworks_answers() {
     let e = lost
         .save(
             &c,
+            &platform,
             "Wrong Key Contact",
             Some("lead".into()),
             &call("conf-lost-1"),
+            FormValues::Complete,
         )
         .await
         .unwrap_err();
@@ -870,6 +886,327 @@ async fn the_clients_rules_over_the_real_frameworks_answers() {
         ]
     );
     check_contract(&t, 5);
+}
+
+/// The `key` of each rendered field, in order.
+fn keys(fields: &[forms::FieldModel]) -> Vec<String> {
+    fields
+        .iter()
+        .map(|f| {
+            serde_json::to_value(f).unwrap()["key"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect()
+}
+
+/// More of the client's rules (SPEC §6–§7), each over what the real framework answers or receives
+/// from the test connector: rule 3 (the call-log body's formats list and numeric id), rule 5 (the
+/// form built from real answers), rule 6 (the automatic variant with several matches), rule 7
+/// (`page.useContactSearch`), rule 8 (no `contact` key; `successful: false`) and rule 9 (the
+/// manifest's timeout, in seconds).
+#[tokio::test]
+async fn more_of_the_clients_rules_over_the_real_framework() {
+    let t = Target::framework().await;
+    let c = t.client();
+    let key = Sensitive::from("demo");
+    c.api_key_login(&key, "h", &[("apiKey".into(), key.clone())])
+        .await
+        .result
+        .unwrap();
+    let platform = sandbox_platform();
+
+    // Rule 3: POST /callLog carries the user's formats as a list (GET /contact joins them) and a
+    // numeric contact id as a number, as the lookup gave it.
+    let formats = vec!["(***) ***-****".to_owned(), "***-***-****".to_owned()];
+    let mut numeric = manual_flow("+12025550916").with_formats(formats.clone());
+    numeric.lookup(&c).await.unwrap();
+    let FlowState::Matched { contacts } = numeric.state.clone() else {
+        panic!("{:?}", numeric.state)
+    };
+    let row = contacts.iter().find(|r| r.id == "4242").unwrap();
+    numeric.log_against(row);
+    let request = numeric.call_log_request(row, &call("conf-numeric-1"));
+    c.create_call_log(&request).await.result.unwrap();
+    let got = received(&t).await;
+    let body = got["callLogBodies"].as_array().unwrap().last().unwrap();
+    assert_eq!(body["overridingFormat"], json!(formats), "a list: {body}");
+    assert_eq!(body["contactId"], json!(4242), "a number: {body}");
+    let logged = got["logs"].as_array().unwrap().last().unwrap();
+    assert_eq!(logged["contactIdType"], "number", "{logged}");
+    assert_eq!(logged["contactInfo"]["name"], "Numeric Id Person");
+
+    // Rule 5: the form over real answers. Ada's Deal list fills the Deal selection (first option
+    // preselected, "None" last); the Billable checkbox is hidden, her additionalInfo lacking its
+    // key; the input and the warning show.
+    let ada = c
+        .find_contact("+14155550100", "", false)
+        .await
+        .result
+        .unwrap();
+    let form = forms::log_form("sandbox", &platform, &ada.contact, None, Direction::Inbound);
+    assert_eq!(form.crash, None);
+    assert_eq!(keys(&form.fields), ["deals", "ticket", "dealWarning"]);
+    let forms::FieldModel::Selection { options, value, .. } = &form.fields[0] else {
+        panic!("{:?}", form.fields[0])
+    };
+    assert_eq!(
+        options.iter().map(|o| o.value.clone()).collect::<Vec<_>>(),
+        [json!("D-1001"), json!("D-1002"), json!("none")]
+    );
+    assert_eq!(value, &Some(json!("D-1001")));
+    assert!(
+        form.new_contact.is_none(),
+        "a real match: no new-contact inputs"
+    );
+    // A create row that carries a Deal list and Billable's key: both show, Billable checked, and
+    // the new contact's Company input; an untouched Save sends these starting values.
+    let mut rich = manual_flow("+12025550911");
+    rich.lookup(&c).await.unwrap();
+    let FlowState::NeedsContact { contacts } = rich.state.clone() else {
+        panic!("{:?}", rich.state)
+    };
+    let form = forms::log_form("sandbox", &platform, &contacts, None, Direction::Inbound);
+    assert_eq!(form.crash, None);
+    assert_eq!(
+        keys(&form.fields),
+        ["deals", "billable", "ticket", "dealWarning"]
+    );
+    assert!(
+        matches!(
+            &form.fields[1],
+            forms::FieldModel::Checkbox { default: true, .. }
+        ),
+        "{:?}",
+        form.fields[1]
+    );
+    assert_eq!(keys(&form.new_contact.unwrap().fields), ["company"]);
+    rich.save(
+        &c,
+        &platform,
+        "Conf Form Defaults",
+        None,
+        &call("conf-rich-1"),
+        FormValues::OverDefaults,
+    )
+    .await
+    .unwrap();
+    let got = received(&t).await;
+    let starting = json!({"deals": "D-NEW-1", "billable": true});
+    assert_eq!(
+        got["creates"].as_array().unwrap().last().unwrap()["additionalSubmission"],
+        starting
+    );
+    assert_eq!(
+        got["logs"].as_array().unwrap().last().unwrap()["additionalSubmission"],
+        starting
+    );
+
+    // Rule 6: the automatic variant (1.7.0-beta) with three matches (no create row): skipped with
+    // the client's warning, or the first by name, or the latest activity; neither rule picks the
+    // first row (Katherine Johnson).
+    let several = |rule| flow::AutoSettings {
+        multiple_contacts: rule,
+        ..flow::AutoSettings::default()
+    };
+    let logs_before = received(&t).await["logs"].as_array().unwrap().len();
+    let mut skip = manual_flow("+12025550915");
+    skip.run_automatic(
+        &c,
+        &several(flow::MultipleContacts::SkipLogging),
+        &call("conf-several-skip"),
+        false,
+    )
+    .await
+    .unwrap();
+    assert!(matches!(skip.state, FlowState::NotLogged { .. }));
+    let step = skip.steps.last().unwrap();
+    assert_eq!(
+        (step.return_message.clone(), step.message_source),
+        (
+            Some(ReturnMessage::new(
+                "warning",
+                "Call not logged. There are multiple matched contacts. Please log it manually on call history page",
+                5000
+            )),
+            Some(MessageSource::Client)
+        )
+    );
+    assert_eq!(
+        received(&t).await["logs"].as_array().unwrap().len(),
+        logs_before,
+        "nothing logged"
+    );
+    for (rule, session, id, name) in [
+        (
+            flow::MultipleContacts::FirstAlphabetical,
+            "conf-several-name",
+            "105",
+            "Dorothy Vaughan",
+        ),
+        (
+            flow::MultipleContacts::MostRecentActivity,
+            "conf-several-recent",
+            "107",
+            "Margaret Hamilton",
+        ),
+    ] {
+        let mut picked = manual_flow("+12025550915");
+        picked
+            .run_automatic(&c, &several(rule), &call(session), false)
+            .await
+            .unwrap();
+        assert!(
+            matches!(
+                picked.state,
+                FlowState::Verified {
+                    contact_found: true,
+                    log_matched: true,
+                    ..
+                }
+            ),
+            "{rule:?}: {:?}",
+            picked.state
+        );
+        let got = received(&t).await;
+        let logged = got["logs"].as_array().unwrap().last().unwrap();
+        assert_eq!(logged["contactInfo"]["id"], id, "{rule:?}");
+        assert_eq!(logged["contactInfo"]["name"], name, "{rule:?}");
+        assert_eq!(logged["subject"], format!("Inbound Call from {name}"));
+    }
+
+    // Rule 7: page.useContactSearch adds the client's "Search contacts" row (so an unknown
+    // number's two rows show no "No contact found" warning), and the search is
+    // GET /custom/contact/search?name= through the framework to the connector's
+    // findContactWithName.
+    let unknown = c
+        .find_contact("+12025550918", "", false)
+        .await
+        .result
+        .unwrap();
+    let plain = forms::log_form(
+        "sandbox",
+        &platform,
+        &unknown.contact,
+        None,
+        Direction::Inbound,
+    );
+    assert_eq!(plain.warning.as_deref(), Some(forms::NO_CONTACT_WARNING));
+    let mut searching = platform.clone();
+    searching.page.as_mut().unwrap().use_contact_search = true;
+    let form = forms::log_form(
+        "sandbox",
+        &searching,
+        &unknown.contact,
+        None,
+        Direction::Inbound,
+    );
+    assert_eq!(
+        form.contacts
+            .iter()
+            .map(|o| (o.id.as_str(), o.is_search_row))
+            .collect::<Vec<_>>(),
+        [
+            ("createNewContact", false),
+            (forms::SEARCH_CONTACT_ID, true)
+        ]
+    );
+    assert_eq!(form.warning, None);
+    let searched = c.search_contacts("lovelace").await;
+    let path = url::Url::parse(&searched.exchange.url).unwrap();
+    assert_eq!(path.path(), "/custom/contact/search");
+    assert!(
+        path.query_pairs()
+            .any(|(k, v)| k == "name" && v == "lovelace"),
+        "{path}"
+    );
+    let found = searched.result.unwrap();
+    assert_eq!(
+        found
+            .real_matches()
+            .map(|r| (r.id.as_str(), r.display_name()))
+            .collect::<Vec<_>>(),
+        [("101", "Ada Lovelace")]
+    );
+
+    // Rule 8: an answer with no `contact` key (the connector sent no list) gets the client's own
+    // "No contact found"; `successful: false` leaves the form closed, so there is nothing to save.
+    let mut listless = manual_flow("+12025550917");
+    listless.lookup(&c).await.unwrap();
+    let step = &listless.steps[0];
+    let body: Value =
+        serde_json::from_str(step.exchanges[0].response_body.as_deref().unwrap()).unwrap();
+    assert!(body.get("contact").is_none(), "{body}");
+    assert_eq!(
+        (step.return_message.clone(), step.message_source),
+        (
+            Some(ReturnMessage::no_contact_found()),
+            Some(MessageSource::Client)
+        )
+    );
+    let sent_before = received(&t).await;
+    let mut refused = manual_flow("+12025550914");
+    let e = refused.lookup(&c).await.unwrap_err();
+    assert!(
+        matches!(e, flow::FlowError::Client(ClientError::Rejected { .. })),
+        "{e}"
+    );
+    assert_eq!(refused.state, FlowState::Ready, "no form");
+    let e = refused
+        .save(
+            &c,
+            &platform,
+            "Never Sent",
+            None,
+            &call("conf-refused-1"),
+            FormValues::OverDefaults,
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(e, flow::FlowError::OutOfOrder { .. }), "{e}");
+    assert_eq!(received(&t).await, sent_before, "nothing was sent");
+
+    // Rule 9: requestConfig.timeout is seconds (× 1000 in the client): 1 s lets a quick answer
+    // through and cuts the connector's 2 s one short; the default (30 s) waits for it.
+    let mut manifest_json: Value = serde_json::from_str(manifest::SANDBOX_MANIFEST).unwrap();
+    manifest_json["platforms"]["sandbox"]["requestConfig"] = json!({"timeout": 1});
+    let hurried_manifest = manifest::parse(&manifest_json.to_string()).unwrap();
+    let (timeout, problem) = hurried_manifest
+        .platform(Some("sandbox"))
+        .unwrap()
+        .1
+        .request_timeout();
+    assert_eq!((timeout, problem), (Duration::from_secs(1), None));
+    assert_eq!(platform.request_timeout().0, Duration::from_secs(30));
+    let hurried = AppConnectClient::new(&t.url, "sandbox", Some(timeout)).unwrap();
+    hurried.set_jwt(c.jwt());
+    assert!(
+        hurried
+            .find_contact("+14155550100", "", false)
+            .await
+            .result
+            .is_ok(),
+        "a quick answer arrives within 1 s"
+    );
+    let started = Instant::now();
+    let slow = hurried.find_contact("+12025550919", "", false).await;
+    assert!(
+        matches!(slow.result, Err(ClientError::Timeout { .. })),
+        "{:?}",
+        slow.result
+    );
+    assert!(started.elapsed() < Duration::from_millis(1900));
+    let (m, source) = flow::failure_toast(&slow.exchange, slow.result.as_ref().err());
+    assert_eq!(
+        (m.and_then(|m| m.message), source),
+        (Some("Timeout".to_owned()), Some(MessageSource::Client))
+    );
+    let patient =
+        AppConnectClient::new(&t.url, "sandbox", Some(platform.request_timeout().0)).unwrap();
+    patient.set_jwt(c.jwt());
+    let answered = patient.find_contact("+12025550919", "", false).await;
+    assert!(answered.result.is_ok(), "{:?}", answered.result);
 }
 
 /// The framework's OAuth platform, from its manifest loaded by URL: name, OAuth settings and the

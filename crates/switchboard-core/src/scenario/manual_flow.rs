@@ -3,7 +3,7 @@
 //! one Save does), then verify. All of it is
 //! in `run_manual_flow`, the one place to change when the engine's manual flow changes shape.
 
-use crate::flow::{FlowState, PlaceholderFlow};
+use crate::flow::{FlowState, FormValues, PlaceholderFlow};
 use crate::keychain::SecretStore;
 use crate::workbench::view::{CallInput, PhoneInput, SaveInput};
 use crate::workbench::{Clock, Workbench};
@@ -100,11 +100,13 @@ pub(super) async fn run_manual_flow<S: SecretStore + 'static, C: Clock>(
             }
         };
     }
-    // The client's one Save: create, then log against the created contact.
+    // The client's one Save: create, then log against the created contact. The step gives no
+    // field values, so the form's starting values go out, as from an untouched form.
     next!(wb.flow_save(SaveInput {
         name: request.name,
         contact_type: request.contact_type,
         call: request.call,
+        form_values: FormValues::OverDefaults,
     }));
     next!(wb.flow_verify());
     FlowOutcome {

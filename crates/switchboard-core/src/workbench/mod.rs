@@ -1457,8 +1457,10 @@ impl<S: SecretStore + 'static, C: Clock> Workbench<S, C> {
 
     /// The manual flow's one Save with the create row chosen (extension 1.6.6): `POST /contact`,
     /// then `POST /callLog` for the created contact, both with the form's `additionalSubmission`
-    /// (`save.call.additionalSubmission` holds every form value by `const`; only the manifest's
-    /// call-log and new-contact fields that are truthy and not `"none"` are sent).
+    /// (`save.call.additionalSubmission` holds form values by `const`: every one with
+    /// `FormValues::Complete`, else overrides on the form's starting values; only the manifest's
+    /// call-log and new-contact fields that are truthy and not `"none"` are sent). Nothing is sent
+    /// when the client could not open the form.
     pub async fn flow_save(&self, save: SaveInput) -> Result<FlowView> {
         let contact_type = save.contact_type.filter(|t| !t.is_empty());
         let (mut flow, target) = self.take_flow().await?;
@@ -1466,12 +1468,17 @@ impl<S: SecretStore + 'static, C: Clock> Workbench<S, C> {
             let _ = self.put_flow(flow, &target, None, usize::MAX, None).await;
             return Err(e);
         }
-        let mut call = self.simulated_call(&*self.lock().await, save.call);
-        call.additional_submission =
-            crate::flow::form_submission(&target.platform, &call.additional_submission);
+        let call = self.simulated_call(&*self.lock().await, save.call);
         let before = flow.steps.len();
         let error = flow
-            .save(&target.client, &save.name, contact_type, &call)
+            .save(
+                &target.client,
+                &target.platform,
+                &save.name,
+                contact_type,
+                &call,
+                save.form_values,
+            )
             .await
             .err()
             .map(UserError::from);

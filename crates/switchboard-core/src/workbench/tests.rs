@@ -505,6 +505,7 @@ async fn flows_follow_their_order_and_end_with_their_server() {
                 additional_submission: Map::new(),
                 session_id: None,
             },
+            form_values: crate::flow::FormValues::Complete,
         })
         .await
         .unwrap_err();

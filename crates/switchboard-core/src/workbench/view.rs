@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::client::Exchange;
-use crate::flow::PlaceholderFlow;
+use crate::flow::{FormValues, PlaceholderFlow};
 use crate::forms::LogForm;
 use crate::lint::Lint;
 use crate::manifest::{AdditionalField, AuthType, Environment, Platform};
@@ -254,7 +254,8 @@ pub struct Subjects {
 }
 
 /// The manual flow's one Save with the create row chosen: the typed name, the picked type (none
-/// or `""`: never touched) and the call with every form value by `const`.
+/// or `""`: never touched) and the call with form values by `const`: every one (the window), or
+/// only overrides on the form's starting values (`formValues: "overDefaults"`).
 #[derive(Debug, Clone, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "camelCase")]
 #[ts(export)]
@@ -262,6 +263,9 @@ pub struct SaveInput {
     pub name: String,
     pub contact_type: Option<String>,
     pub call: CallInput,
+    /// How `call.additionalSubmission` reads; absent means `complete`.
+    #[serde(default)]
+    pub form_values: FormValues,
 }
 
 /// The simulated call a person describes in the log form.
