@@ -231,7 +231,8 @@ impl FaultArgs {
 #[command(after_help = BATCH_AFTER_HELP)]
 pub struct BatchArgs {
     /// Numbers, one per line (`#` comments and blank lines skipped; in a CSV, the first field),
-    /// or `-` for standard input.
+    /// or `-` for standard input. A line that is not a number ("invalid input") or not a valid
+    /// one ("invalid number") is reported as a failure and never sent.
     file: String,
     /// Stress mode: N lookups in flight at once, every number sent (no contact cache).
     #[arg(long, value_name = "N", conflicts_with = "mirror",
@@ -283,6 +284,8 @@ pub struct PhoneArgs {
     /// A phone number as typed: +1 415-555-0100, (415) 555-0100 with --region, tel:+14155550100.
     phone: String,
     /// An overriding format such as "(***) ***-****" (up to three).
+    /// One that is neither valid nor a short extension is refused before anything is sent
+    /// (`formats` shows why).
     #[arg(long = "format", short = 'f')]
     formats: Vec<String>,
     /// Default region for numbers typed without a country code (default: the app's, US; "" for
@@ -311,6 +314,14 @@ impl PhoneArgs {
 
     fn input(&self) -> PhoneInput {
         PhoneInput {
+    /// [`Self::parse`] for a command that sends the number: one that is neither valid nor a short
+    /// extension is refused before anything is opened or sent (the engine refuses it too).
+    fn sendable(&self) -> Result<phone::ParsedNumber, UserError> {
+        let number = self.parse()?;
+        number.sendable()?;
+        Ok(number)
+    }
+
             input: self.phone.clone(),
             region: region(self.region.as_deref()),
             formats: self.formats.clone(),
@@ -448,7 +459,7 @@ async fn run(cli: Cli) -> Result<(), UserError> {
             Ok(())
         }
         Command::Find(args) => {
-            args.parse()?;
+            args.sendable()?;
             let wb = open(&common).await?;
             let view = wb.find_contact(&args.input()).await?;
             if let Some(e) = view.error {
@@ -470,7 +481,7 @@ async fn run(cli: Cli) -> Result<(), UserError> {
             name,
             contact_type,
         } => {
-            args.parse()?;
+            args.sendable()?;
             let wb = open(&common).await?;
             let created = wb
                 .create_contact(&args.input(), &name, contact_type, Map::new())
@@ -488,7 +499,7 @@ async fn run(cli: Cli) -> Result<(), UserError> {
             duration,
             note,
         } => {
-            args.parse()?;
+            args.sendable()?;
             let wb = open(&common).await?;
             let direction = if direction == "outbound" {
                 Direction::Outbound

@@ -84,8 +84,13 @@ pub fn manifest(loaded: &LoadedManifest, as_json: bool) {
 
 pub fn formats(number: &ParsedNumber, expansions: &[Expansion], as_json: bool) {
     if as_json {
-        json(&json!({"number": number, "expansions": expansions}));
+        json(&json!({"number": number, "expansions": expansions, "problem": problem}));
         return;
+    // A preview: an invalid number is described, and said to be refused by every sending command.
+    let problem = number
+        .sendable()
+        .err()
+        .map(|e| switchboard_core::UserError::from(e).message);
     }
     if number.is_extension {
         out!(
@@ -95,7 +100,11 @@ pub fn formats(number: &ParsedNumber, expansions: &[Expansion], as_json: bool) {
         return;
     }
     out!("E.164:       {}", number.e164);
-    out!("valid:       {}", number.valid);
+    if problem.is_some() {
+        out!("valid:       false (find, flow, create, log, verify and batch refuse it)");
+    } else {
+        out!("valid:       {}", number.valid);
+    }
     out!(
         "region:      {}",
         number.region.as_deref().unwrap_or("unknown")
@@ -117,6 +126,9 @@ pub fn formats(number: &ParsedNumber, expansions: &[Expansion], as_json: bool) {
 }
 
 pub fn found(
+    if let Some(problem) = problem {
+        out!("{problem}");
+    }
     number: &ParsedNumber,
     expansions: &[Expansion],
     resp: &FindContactResponse,

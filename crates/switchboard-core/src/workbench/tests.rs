@@ -641,3 +641,81 @@ async fn the_search_row_searches_by_name_on_the_session_server() {
         .url
         .contains("/custom/contact/search"));
 }
+
+fn call() -> CallInput {
+    CallInput {
+        direction: Direction::Inbound,
+        caller_name: None,
+        duration_s: 30,
+        note: String::new(),
+        subject: None,
+        started_minutes_ago: 0,
+        additional_submission: Map::new(),
+        session_id: Some("s-invalid".into()),
+    }
+}
+
+/// Issue 13: a number that is neither valid nor a short extension is refused by every engine entry
+/// point that sends one, with the reason, before any request; the preview still describes it.
+#[tokio::test]
+async fn an_invalid_number_is_refused_by_every_action_before_anything_is_sent() {
+    let a = Recorder::start("a").await;
+    let f = Fixture::new(&a.url).await;
+    f.sign_in("key", false).await.unwrap();
+    let signed_in = a.seen().len();
+    let invalid = PhoneInput {
+        input: "+12025018".into(),
+        region: Some("US".into()),
+        formats: vec!["(***) ***-****".into()],
+    };
+    let message = "Not a valid phone number for US: \"+12025018\" has the wrong number of digits or no such area code. Nothing was sent; fix the number first.";
+    let contact = ContactInfo {
+        id: "c1".into(),
+        ..ContactInfo::default()
+    };
+    let errors = [
+        f.wb.find_contact(&invalid).await.err(),
+        f.wb.flow_start(&invalid).await.err(),
+        f.wb.flow_auto(&invalid, AutoSettings::default(), call())
+            .await
+            .err(),
+        f.wb.create_contact(&invalid, "Pat", None, Map::new())
+            .await
+            .err(),
+        f.wb.log_call(&invalid, contact, call()).await.err(),
+        f.wb.verify_call(&invalid, "s-1", None).await.err(),
+    ];
+    for (i, e) in errors.into_iter().enumerate() {
+        let e = e.unwrap_or_else(|| panic!("entry point {i} accepted the invalid number"));
+        assert_eq!(e.code, ErrorCode::PhoneInvalid, "entry point {i}");
+        assert_eq!(e.message, message, "entry point {i}");
+    }
+    assert_eq!(
+        a.seen().len(),
+        signed_in,
+        "nothing was sent: {:?}",
+        a.seen()
+    );
+    assert!(
+        f.wb.history().await.len() == 1,
+        "only the sign-in is recorded"
+    );
+    // No flow was left half-started: a valid number starts one at once.
+    f.wb.flow_start(&number()).await.unwrap();
+
+    // The preview describes it, with the same reason, and no formatted variants.
+    let preview = phone_view(&invalid).unwrap();
+    assert!(!preview.number.valid);
+    assert_eq!(preview.problem.as_deref(), Some(message));
+    assert!(preview.expansions.is_empty());
+    assert_eq!(sendable_phone(&invalid).unwrap_err().message, message);
+    // A valid number and an extension have none.
+    assert_eq!(phone_view(&number()).unwrap().problem, None);
+    let extension = PhoneInput {
+        input: "101".into(),
+        region: None,
+        formats: vec![],
+    };
+    assert_eq!(phone_view(&extension).unwrap().problem, None);
+    assert!(sendable_phone(&extension).unwrap().number.is_extension);
+}
