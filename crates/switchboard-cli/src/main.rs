@@ -102,7 +102,8 @@ pub struct Common {
     /// Connector server URL, overriding the manifest's serverUrl (e.g. http://localhost:6066).
     #[arg(long, global = true, env = "SWITCHBOARD_SERVER")]
     server: Option<String>,
-    /// Print machine-readable JSON: the decoded server answer.
+    /// Print machine-readable JSON: the server's answer as it sent it (unknown keys kept), plus
+    /// the contract lints.
     #[arg(long, global = true)]
     json: bool,
     /// The largest connector answer to read, in MiB (1 to 1024); a larger one is refused.
@@ -169,7 +170,8 @@ enum Command {
         /// Name of the new contact.
         #[arg(long)]
         name: String,
-        /// Contact type: a `value` of the manifest's contactTypes.
+        /// Contact type: a `value` of the manifest's contactTypes. Without it, newContactType is
+        /// sent as "", as the client sends it when nobody picks a type.
         #[arg(long = "type")]
         contact_type: Option<String>,
     },
@@ -282,10 +284,10 @@ enum ManifestAction {
 #[derive(Args, Clone)]
 pub struct PhoneArgs {
     /// A phone number as typed: +1 415-555-0100, (415) 555-0100 with --region, tel:+14155550100.
-    phone: String,
-    /// An overriding format such as "(***) ***-****" (up to three).
     /// One that is neither valid nor a short extension is refused before anything is sent
     /// (`formats` shows why).
+    phone: String,
+    /// An overriding format such as "(***) ***-****" (up to three).
     #[arg(long = "format", short = 'f')]
     formats: Vec<String>,
     /// Default region for numbers typed without a country code (default: the app's, US; "" for
@@ -312,8 +314,6 @@ impl PhoneArgs {
         )?)
     }
 
-    fn input(&self) -> PhoneInput {
-        PhoneInput {
     /// [`Self::parse`] for a command that sends the number: one that is neither valid nor a short
     /// extension is refused before anything is opened or sent (the engine refuses it too).
     fn sendable(&self) -> Result<phone::ParsedNumber, UserError> {
@@ -322,6 +322,8 @@ impl PhoneArgs {
         Ok(number)
     }
 
+    fn input(&self) -> PhoneInput {
+        PhoneInput {
             input: self.phone.clone(),
             region: region(self.region.as_deref()),
             formats: self.formats.clone(),
@@ -486,7 +488,12 @@ async fn run(cli: Cli) -> Result<(), UserError> {
             let created = wb
                 .create_contact(&args.input(), &name, contact_type, Map::new())
                 .await?;
-            print::created(&created.response, common.json);
+            print::created(
+                &created.response,
+                created.exchange.response_body.as_deref(),
+                &created.lints,
+                common.json,
+            );
             Ok(())
         }
         Command::Log {
@@ -525,19 +532,13 @@ async fn run(cli: Cli) -> Result<(), UserError> {
                 ),
             };
             let logged = wb.log_call(&args.input(), target, call).await?;
-            let resp = &logged.call.response;
-            if common.json {
-                print::json(
-                    &json!({"sessionId": logged.session_id, "logId": resp.log_id, "returnMessage": resp.return_message}),
-                );
-            } else {
-                out!(
-                    "Logged call {} (log id {}).",
-                    logged.session_id,
-                    resp.log_id.as_deref().unwrap_or("not given")
-                );
-                print::return_message(resp.return_message.as_ref());
-            }
+            print::logged(
+                &logged.session_id,
+                &logged.call.response,
+                logged.call.exchange.response_body.as_deref(),
+                &logged.call.lints,
+                common.json,
+            );
             Ok(())
         }
     }

@@ -358,3 +358,162 @@ fn batch_reports_an_invalid_number_without_sending_it() {
     assert!(out.contains("FAIL invalid number"), "{out}");
     assert!(out.contains("invalid number") && out.contains("invalid input"));
 }
+
+#[test]
+fn create_and_log_json_print_the_answer_as_sent_with_the_lints() {
+    let cli = Cli::new("json");
+    let (ok, v) = cli.json(&["create", "+12025550188", "--name", "Pat Placeholder"]);
+    assert!(ok, "{v:#}");
+    assert_eq!(
+        v["detaisl"], "a key no contract has",
+        "an unknown top-level key is kept: {v:#}"
+    );
+    assert_eq!(v["returnMessage"]["detaisl"][0]["title"], "Where");
+    assert_eq!(v["successful"], true);
+    assert_eq!(v["contact"]["id"], "c-9");
+    assert!(
+        v["contact"].get("additionalInfo").is_none(),
+        "nothing the server did not send is added: {v:#}"
+    );
+    assert!(
+        rules(&v).contains(&"return-message-key".to_owned()),
+        "the lints name the misspelt key: {v:#}"
+    );
+
+    let (ok, v) = cli.json(&[
+        "log",
+        "+14155550100",
+        "--contact",
+        "42",
+        "--session",
+        "json-s1",
+    ]);
+    assert!(ok, "{v:#}");
+    assert_eq!(
+        v["sessionId"], "json-s1",
+        "the call's session id, as before"
+    );
+    assert_eq!(
+        v["logId"], 777,
+        "the log id in the JSON type it was sent in"
+    );
+    assert_eq!(v["successful"], true);
+    assert_eq!(v["returnMessage"]["message"], "Call logged");
+    assert!(v["returnMessage"]["detaisl"].is_array(), "{v:#}");
+    assert!(
+        rules(&v).contains(&"return-message-key".to_owned()),
+        "{v:#}"
+    );
+
+    // Without --json the lints are listed too.
+    let o = cli.run(&["create", "+12025550188", "--name", "Pat Placeholder"]);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        out.contains("Created Pat Placeholder (id c-9") && out.contains("return-message-key"),
+        "{out}"
+    );
+}
+
+#[test]
+fn create_sends_an_empty_type_when_none_is_given() {
+    let cli = Cli::new("create");
+    let (ok, v) = cli.json(&["create", "+12025550188", "--name", "Pat Placeholder"]);
+    assert!(ok, "{v:#}");
+    let sent = cli.server.last_body("POST", "/contact");
+    assert_eq!(
+        sent["newContactType"], "",
+        "no type picked: the client's empty string, not null: {sent}"
+    );
+    assert_eq!(sent["newContactName"], "Pat Placeholder");
+    assert_eq!(sent["phoneNumber"], "+12025550188");
+    let (ok, _) = cli.json(&[
+        "create",
+        "+12025550188",
+        "--name",
+        "Pat Placeholder",
+        "--type",
+        "lead",
+    ]);
+    assert!(ok);
+    assert_eq!(
+        cli.server.last_body("POST", "/contact")["newContactType"],
+        "lead"
+    );
+    let before = cli.server.received().len();
+    let o = cli.run(&["create", "+12025550188", "--name", "X", "--type", "martian"]);
+    assert!(!o.status.success());
+    assert!(
+        stderr(&o).contains("\"martian\" is not a contact type"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(cli.server.since(before), Vec::<String>::new());
+}
+
+#[test]
+fn log_sends_the_looked_up_contacts_name_and_type_unless_given() {
+    let cli = Cli::new("log");
+    let before = cli.server.received().len();
+    let o = cli.run(&[
+        "log",
+        "+14155550100",
+        "--contact",
+        "42",
+        "--session",
+        "log-s1",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(
+        cli.server.since(before),
+        ["GET /contact", "POST /callLog"],
+        "the number is looked up first, as the client does"
+    );
+    let sent = cli.server.last_body("POST", "/callLog");
+    assert_eq!(sent["contactId"], 42, "the id in its JSON type: {sent}");
+    assert_eq!(
+        sent["contactName"], "Ada Scripted",
+        "none given: the looked-up contact's name (SPEC §6)"
+    );
+    assert_eq!(
+        sent["contactType"], "lead",
+        "none given: the looked-up contact's type (SPEC §6)"
+    );
+    assert_eq!(sent["logInfo"]["sessionId"], "log-s1", "{sent}");
+
+    let o = cli.run(&[
+        "log",
+        "+14155550100",
+        "--contact",
+        "42",
+        "--contact-name",
+        "Someone Else",
+        "--type",
+        "company",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let sent = cli.server.last_body("POST", "/callLog");
+    assert_eq!(sent["contactName"], "Someone Else");
+    assert_eq!(sent["contactType"], "company");
+
+    // A type the manifest does not have is refused before the lookup: nothing is sent.
+    let before = cli.server.received().len();
+    let o = cli
+        .command(&[
+            "log",
+            "+14155550100",
+            "--contact",
+            "42",
+            "--type",
+            "martian",
+        ])
+        .stdout(Stdio::piped())
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    let err = stderr(&o);
+    assert!(
+        err.contains("\"martian\" is not a contact type") && err.contains("contact, lead, company"),
+        "{err}"
+    );
+    assert_eq!(cli.server.since(before), Vec::<String>::new());
+}

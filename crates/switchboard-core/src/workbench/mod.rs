@@ -1247,7 +1247,8 @@ impl<S: SecretStore + 'static, C: Clock> Workbench<S, C> {
         ))
     }
 
-    /// One createContact call, outside the flow (the CLI's `create`).
+    /// One createContact call, outside the flow (the CLI's `create`). With no type (or `""`) it
+    /// sends `newContactType: ""`, as the client does when nobody picks one.
     pub async fn create_contact(
         &self,
         input: &PhoneInput,
@@ -1264,12 +1265,13 @@ impl<S: SecretStore + 'static, C: Clock> Workbench<S, C> {
             ));
         }
         let target = self.session_target().await?;
-        Self::check_contact_type(&target, contact_type.as_deref())?;
         let contact_type = contact_type.filter(|t| !t.is_empty());
+        Self::check_contact_type(&target, contact_type.as_deref())?;
         let request = CreateContactRequest {
             phone_number: phone.number.e164.clone(),
             new_contact_name: name.to_owned(),
-            new_contact_type: contact_type,
+            // No type picked: the client's value, "" (SPEC §6); null is the automatic variant's.
+            new_contact_type: Some(contact_type.unwrap_or_default()),
             additional_submission,
         };
         let called = target.client.create_contact(&request).await;
@@ -1430,9 +1432,9 @@ impl<S: SecretStore + 'static, C: Clock> Workbench<S, C> {
             expansions: Vec::new(),
             overriding_format: flow.overriding_format.clone(),
             formats: flow.formats.clone(),
+            problem: None,
             number: flow.number.clone(),
         });
-            problem: None,
         s.flow_busy = false;
         // A server switch meanwhile ended this flow; it is not put back into the new session.
         if s.target.binding == target.binding {

@@ -719,3 +719,36 @@ async fn an_invalid_number_is_refused_by_every_action_before_anything_is_sent() 
     assert_eq!(phone_view(&extension).unwrap().problem, None);
     assert!(sendable_phone(&extension).unwrap().number.is_extension);
 }
+
+/// SPEC §6: with no type picked the client sends `newContactType: ""`; `null` is only the
+/// automatic variant's, before a type is configured (docs/COMPATIBILITY.md K2).
+#[tokio::test]
+async fn a_create_without_a_type_sends_the_empty_string() {
+    let a = Recorder::start("a").await;
+    let f = Fixture::new(&a.url).await;
+    f.sign_in("key", false).await.unwrap();
+    let sent_type = || -> Value {
+        let body = a
+            .seen()
+            .iter()
+            .rev()
+            .find(|s| s.method == "POST" && s.target.starts_with("/contact"))
+            .expect("a createContact was sent")
+            .body
+            .clone();
+        serde_json::from_str::<Value>(&body).unwrap()["newContactType"].clone()
+    };
+    // The recorder's answer has no contact (a bad response): what was sent is what counts.
+    let _ =
+        f.wb.create_contact(&number(), "Pat", None, Map::new())
+            .await;
+    assert_eq!(sent_type(), Value::String(String::new()));
+    let _ =
+        f.wb.create_contact(&number(), "Pat", Some(String::new()), Map::new())
+            .await;
+    assert_eq!(sent_type(), Value::String(String::new()), "\"\" is no type");
+    let _ =
+        f.wb.create_contact(&number(), "Pat", Some("lead".into()), Map::new())
+            .await;
+    assert_eq!(sent_type(), Value::String("lead".into()));
+}
