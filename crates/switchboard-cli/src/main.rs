@@ -36,7 +36,7 @@ use switchboard_core::manifest::ManifestSource;
 use switchboard_core::phone;
 use switchboard_core::profile::{Profile, Profiles};
 use switchboard_core::wire::{ContactInfo, Direction};
-use switchboard_core::workbench::view::{CallInput, PhoneInput};
+use switchboard_core::workbench::view::{CallInput, PhoneInput, CLIENT_BEHAVIOUR};
 use switchboard_core::workbench::{SystemClock, Workbench};
 use switchboard_core::{ErrorCode, UserError};
 use switchboard_sandbox::{
@@ -77,7 +77,7 @@ async fn open(common: &Common) -> Result<Bench, UserError> {
     name = "switchboard",
     version,
     about = "A workbench for App Connect CRM connectors: manifests, phone formats, findContact and the placeholder-contact flow.",
-    after_help = "Reproduces App Connect extension 1.6.6 (automatic placeholder rule from 1.7.0-beta); docs/COMPATIBILITY.md lists each rule."
+    after_help = format!("Reproduces {CLIENT_BEHAVIOUR}; docs/COMPATIBILITY.md lists each rule.")
 )]
 struct Cli {
     #[command(flatten)]
