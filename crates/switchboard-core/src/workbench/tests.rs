@@ -752,3 +752,115 @@ async fn a_create_without_a_type_sends_the_empty_string() {
             .await;
     assert_eq!(sent_type(), Value::String("lead".into()));
 }
+
+/// SPEC §5: the platform's `override` list is applied when the manifest is loaded (a `meta` item
+/// always, a `hostname` item for the profile's CRM hostname) and again at OAuth sign-in for the
+/// hostname chosen there (Clio's regional authorize URLs and client ids work this way).
+#[tokio::test]
+async fn the_manifests_overrides_apply_at_load_and_at_sign_in() {
+    let listed = Recorder::start("listed").await;
+    let meta = Recorder::start("meta").await;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("regional.json");
+    std::fs::write(
+        &path,
+        format!(
+            r#"{{"serverUrl":"{listed}","redirectUri":"https://app.test/redirect","platforms":{{"crm":{{"name":"crm",
+            "environment":{{"type":"selectable","selections":[{{"const":"https://app.crm.test","name":"US"}},{{"const":"https://eu.crm.test","name":"EU"}}]}},
+            "auth":{{"type":"oauth","oauth":{{"authUrl":"https://app.crm.test/oauth/authorize","clientId":"cid-us","scope":""}}}},
+            "requestConfig":{{"timeout":20}},
+            "override":[
+              {{"triggerType":"meta","overrideObjects":[{{"path":"serverUrl","value":"{meta}"}}]}},
+              {{"triggerType":"hostname","triggerValue":"eu.crm.test","overrideObjects":[
+                {{"path":"auth.oauth.authUrl","value":"https://eu.crm.test/oauth/authorize"}},
+                {{"path":"auth.oauth.clientId","value":"cid-eu"}},
+                {{"path":"requestConfig.timeout","value":7}}]}}]}}}}}}"#,
+            listed = listed.url,
+            meta = meta.url,
+        ),
+    )
+    .unwrap();
+    let open = |hostname: &str| {
+        let profiles = Profiles::in_memory(Profile {
+            manifest: path.display().to_string(),
+            hostname: Some(hostname.to_owned()),
+            ..Profile::default()
+        })
+        .unwrap();
+        Workbench::new(
+            profiles,
+            Arc::new(MemoryStore::new()),
+            Arc::new(ManualClock::at(NOW)),
+            None,
+            "t",
+        )
+    };
+    let client_id = |wb: &TestBench| {
+        let wb = wb.clone();
+        async move {
+            let s = wb.lock().await;
+            let oauth = s.target.platform.auth.as_ref().unwrap().oauth.clone();
+            (
+                oauth.and_then(|o| o.client_id).unwrap_or_default(),
+                s.target.client.timeout(),
+            )
+        }
+    };
+
+    // Loaded for the EU hostname: the meta serverUrl and the EU entries are in effect.
+    let eu = open("https://eu.crm.test");
+    let view = eu.open_profile().await;
+    assert_eq!(view.manifest_problem, None);
+    assert_eq!(view.server_url, meta.url, "the meta item's serverUrl");
+    assert_eq!(view.manifest.server_url.as_deref(), Some(meta.url.as_str()));
+    assert_eq!(
+        client_id(&eu).await,
+        ("cid-eu".to_owned(), Duration::from_secs(7)),
+        "the EU client id, and the EU timeout in the client that sends"
+    );
+    let started = eu.oauth_start(false, None, 0).await.unwrap();
+    let url = started.view.authorize_url;
+    assert!(
+        url.starts_with("https://eu.crm.test/oauth/authorize?") && url.contains("client_id=cid-eu"),
+        "{url}"
+    );
+    eu.oauth_paste("https://app.test/redirect?code=c&state=platform%3Dcrm".into())
+        .await
+        .unwrap();
+    assert_eq!(meta.seen().len(), 1, "the callback went to the meta server");
+    assert!(listed.seen().is_empty(), "{:?}", listed.seen());
+
+    // Loaded for the US hostname: only the meta item; the EU host chosen at sign-in gets the EU
+    // authorize URL and client id, and becomes the profile's.
+    let us = open("https://app.crm.test");
+    let view = us.open_profile().await;
+    assert_eq!(view.server_url, meta.url);
+    assert_eq!(
+        client_id(&us).await,
+        ("cid-us".to_owned(), Duration::from_secs(20))
+    );
+    let started = us.oauth_start(false, None, 0).await.unwrap();
+    assert!(
+        started
+            .view
+            .authorize_url
+            .starts_with("https://app.crm.test/oauth/authorize?")
+            && started.view.authorize_url.contains("client_id=cid-us"),
+        "{}",
+        started.view.authorize_url
+    );
+    let started = us
+        .oauth_start(false, Some("https://eu.crm.test".into()), 0)
+        .await
+        .unwrap();
+    let url = started.view.authorize_url;
+    assert!(
+        url.starts_with("https://eu.crm.test/oauth/authorize?") && url.contains("client_id=cid-eu"),
+        "{url}"
+    );
+    assert_eq!(
+        client_id(&us).await.0,
+        "cid-eu",
+        "the new hostname's entries"
+    );
+}
