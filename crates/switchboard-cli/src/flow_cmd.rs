@@ -74,7 +74,7 @@ fn parse_field(s: &str) -> Result<(String, Value), String> {
 
 /// The flow: lookup, one Save, verify. Fails when a step fails or the verification does not hold.
 pub async fn flow(common: &Common, args: FlowArgs) -> Result<(), UserError> {
-    args.phone.parse()?;
+    args.phone.sendable()?;
     let wb = open(common).await?;
     let started = wb.flow_start(&args.phone.input()).await?;
     let mut view = started;
@@ -130,7 +130,7 @@ pub async fn flow(common: &Common, args: FlowArgs) -> Result<(), UserError> {
 
 /// SPEC §8 alone: the number finds the contact, and the session is logged.
 pub async fn verify(common: &Common, args: VerifyArgs) -> Result<(), UserError> {
-    args.phone.parse()?;
+    args.phone.sendable()?;
     let wb = open(common).await?;
     let mut view = wb
         .verify_call(&args.phone.input(), &args.session, args.contact.clone())

@@ -36,7 +36,7 @@ use switchboard_core::manifest::ManifestSource;
 use switchboard_core::phone;
 use switchboard_core::profile::{Profile, Profiles};
 use switchboard_core::wire::{ContactInfo, Direction};
-use switchboard_core::workbench::view::{CallInput, PhoneInput};
+use switchboard_core::workbench::view::{CallInput, PhoneInput, CLIENT_BEHAVIOUR};
 use switchboard_core::workbench::{SystemClock, Workbench};
 use switchboard_core::{ErrorCode, UserError};
 use switchboard_sandbox::{
@@ -77,7 +77,7 @@ async fn open(common: &Common) -> Result<Bench, UserError> {
     name = "switchboard",
     version,
     about = "A workbench for App Connect CRM connectors: manifests, phone formats, findContact and the placeholder-contact flow.",
-    after_help = "Reproduces App Connect extension 1.6.6 (automatic placeholder rule from 1.7.0-beta); docs/COMPATIBILITY.md lists each rule."
+    after_help = format!("Reproduces {CLIENT_BEHAVIOUR}; docs/COMPATIBILITY.md lists each rule.")
 )]
 struct Cli {
     #[command(flatten)]
@@ -102,7 +102,8 @@ pub struct Common {
     /// Connector server URL, overriding the manifest's serverUrl (e.g. http://localhost:6066).
     #[arg(long, global = true, env = "SWITCHBOARD_SERVER")]
     server: Option<String>,
-    /// Print machine-readable JSON: the decoded server answer.
+    /// Print machine-readable JSON: the server's answer as it sent it (unknown keys kept), plus
+    /// the contract lints.
     #[arg(long, global = true)]
     json: bool,
     /// The largest connector answer to read, in MiB (1 to 1024); a larger one is refused.
@@ -169,7 +170,8 @@ enum Command {
         /// Name of the new contact.
         #[arg(long)]
         name: String,
-        /// Contact type: a `value` of the manifest's contactTypes.
+        /// Contact type: a `value` of the manifest's contactTypes. Without it, newContactType is
+        /// sent as "", as the client sends it when nobody picks a type.
         #[arg(long = "type")]
         contact_type: Option<String>,
     },
@@ -231,7 +233,8 @@ impl FaultArgs {
 #[command(after_help = BATCH_AFTER_HELP)]
 pub struct BatchArgs {
     /// Numbers, one per line (`#` comments and blank lines skipped; in a CSV, the first field),
-    /// or `-` for standard input.
+    /// or `-` for standard input. A line that is not a number ("invalid input") or not a valid
+    /// one ("invalid number") is reported as a failure and never sent.
     file: String,
     /// Stress mode: N lookups in flight at once, every number sent (no contact cache).
     #[arg(long, value_name = "N", conflicts_with = "mirror",
@@ -281,6 +284,8 @@ enum ManifestAction {
 #[derive(Args, Clone)]
 pub struct PhoneArgs {
     /// A phone number as typed: +1 415-555-0100, (415) 555-0100 with --region, tel:+14155550100.
+    /// One that is neither valid nor a short extension is refused before anything is sent
+    /// (`formats` shows why).
     phone: String,
     /// An overriding format such as "(***) ***-****" (up to three).
     #[arg(long = "format", short = 'f')]
@@ -307,6 +312,14 @@ impl PhoneArgs {
             &self.phone,
             region(self.region.as_deref()).as_deref(),
         )?)
+    }
+
+    /// [`Self::parse`] for a command that sends the number: one that is neither valid nor a short
+    /// extension is refused before anything is opened or sent (the engine refuses it too).
+    fn sendable(&self) -> Result<phone::ParsedNumber, UserError> {
+        let number = self.parse()?;
+        number.sendable()?;
+        Ok(number)
     }
 
     fn input(&self) -> PhoneInput {
@@ -448,7 +461,7 @@ async fn run(cli: Cli) -> Result<(), UserError> {
             Ok(())
         }
         Command::Find(args) => {
-            args.parse()?;
+            args.sendable()?;
             let wb = open(&common).await?;
             let view = wb.find_contact(&args.input()).await?;
             if let Some(e) = view.error {
@@ -470,12 +483,17 @@ async fn run(cli: Cli) -> Result<(), UserError> {
             name,
             contact_type,
         } => {
-            args.parse()?;
+            args.sendable()?;
             let wb = open(&common).await?;
             let created = wb
                 .create_contact(&args.input(), &name, contact_type, Map::new())
                 .await?;
-            print::created(&created.response, common.json);
+            print::created(
+                &created.response,
+                created.exchange.response_body.as_deref(),
+                &created.lints,
+                common.json,
+            );
             Ok(())
         }
         Command::Log {
@@ -488,7 +506,7 @@ async fn run(cli: Cli) -> Result<(), UserError> {
             duration,
             note,
         } => {
-            args.parse()?;
+            args.sendable()?;
             let wb = open(&common).await?;
             let direction = if direction == "outbound" {
                 Direction::Outbound
@@ -514,19 +532,13 @@ async fn run(cli: Cli) -> Result<(), UserError> {
                 ),
             };
             let logged = wb.log_call(&args.input(), target, call).await?;
-            let resp = &logged.call.response;
-            if common.json {
-                print::json(
-                    &json!({"sessionId": logged.session_id, "logId": resp.log_id, "returnMessage": resp.return_message}),
-                );
-            } else {
-                out!(
-                    "Logged call {} (log id {}).",
-                    logged.session_id,
-                    resp.log_id.as_deref().unwrap_or("not given")
-                );
-                print::return_message(resp.return_message.as_ref());
-            }
+            print::logged(
+                &logged.session_id,
+                &logged.call.response,
+                logged.call.exchange.response_body.as_deref(),
+                &logged.call.lints,
+                common.json,
+            );
             Ok(())
         }
     }

@@ -1,12 +1,15 @@
-//! Human and JSON output of the CLI. JSON is the decoded server answer, for scripts.
+//! Human and JSON output of the CLI. JSON is the server's answer as sent (plus the lints), for
+//! scripts.
 
 use serde::Serialize;
-use serde_json::{json, Value};
+use serde_json::{json, Map, Value};
 use switchboard_core::check::{self, Finding, Severity};
 use switchboard_core::lint::{Lint, LintLevel};
 use switchboard_core::manifest::{AuthType, LoadedManifest};
 use switchboard_core::phone::{Expansion, ParsedNumber};
-use switchboard_core::wire::{CreateContactResponse, FindContactResponse, ReturnMessage};
+use switchboard_core::wire::{
+    CallLogResponse, CreateContactResponse, FindContactResponse, ReturnMessage,
+};
 
 pub fn json<T: Serialize>(value: &T) {
     match serde_json::to_string_pretty(value) {
@@ -83,8 +86,13 @@ pub fn manifest(loaded: &LoadedManifest, as_json: bool) {
 }
 
 pub fn formats(number: &ParsedNumber, expansions: &[Expansion], as_json: bool) {
+    // A preview: an invalid number is described, and said to be refused by every sending command.
+    let problem = number
+        .sendable()
+        .err()
+        .map(|e| switchboard_core::UserError::from(e).message);
     if as_json {
-        json(&json!({"number": number, "expansions": expansions}));
+        json(&json!({"number": number, "expansions": expansions, "problem": problem}));
         return;
     }
     if number.is_extension {
@@ -95,7 +103,11 @@ pub fn formats(number: &ParsedNumber, expansions: &[Expansion], as_json: bool) {
         return;
     }
     out!("E.164:       {}", number.e164);
-    out!("valid:       {}", number.valid);
+    if problem.is_some() {
+        out!("valid:       false (find, flow, create, log, verify and batch refuse it)");
+    } else {
+        out!("valid:       {}", number.valid);
+    }
     out!(
         "region:      {}",
         number.region.as_deref().unwrap_or("unknown")
@@ -114,6 +126,9 @@ pub fn formats(number: &ParsedNumber, expansions: &[Expansion], as_json: bool) {
     for e in expansions {
         out!("format {:<20} -> {}", e.format, e.result);
     }
+    if let Some(problem) = problem {
+        out!("{problem}");
+    }
 }
 
 pub fn found(
@@ -125,17 +140,8 @@ pub fn found(
     as_json: bool,
 ) {
     if as_json {
-        // The answer as the server sent it (unknown or misspelt keys kept), plus the lints.
-        let mut answer = match raw.and_then(|r| serde_json::from_str::<Value>(r).ok()) {
-            Some(Value::Object(m)) => m,
-            _ => serde_json::Map::from_iter([
-                ("successful".to_owned(), json!(resp.successful)),
-                ("contact".to_owned(), json!(resp.contact)),
-                ("returnMessage".to_owned(), json!(resp.return_message)),
-            ]),
-        };
-        answer.insert("lints".to_owned(), json!(lints));
-        json(&Value::Object(answer));
+        let decoded = json!({"successful": resp.successful, "contact": resp.contact, "returnMessage": resp.return_message});
+        json(&Value::Object(as_sent(raw, decoded, lints)));
         return;
     }
     out!("Looked up {}", number.e164);
@@ -160,6 +166,25 @@ pub fn found(
     }
     print_warnings(resp);
     return_message(resp.return_message.as_ref());
+    print_lints(lints);
+}
+
+/// What `--json` prints for a connector's answer (find, create, log): the answer as the server sent
+/// it (unknown or misspelt keys kept, ids in their JSON type), plus `lints`. `decoded` stands in
+/// when the body is not a JSON object (it was read leniently).
+fn as_sent(raw: Option<&str>, decoded: Value, lints: &[Lint]) -> Map<String, Value> {
+    let mut answer = match raw.and_then(|r| serde_json::from_str::<Value>(r).ok()) {
+        Some(Value::Object(m)) => m,
+        _ => match decoded {
+            Value::Object(m) => m,
+            _ => Map::new(),
+        },
+    };
+    answer.insert("lints".to_owned(), json!(lints));
+    answer
+}
+
+fn print_lints(lints: &[Lint]) {
     for l in lints {
         let level = match l.level {
             LintLevel::Error => "error",
@@ -182,11 +207,10 @@ fn print_warnings(resp: &FindContactResponse) {
     }
 }
 
-pub fn created(resp: &CreateContactResponse, as_json: bool) {
+pub fn created(resp: &CreateContactResponse, raw: Option<&str>, lints: &[Lint], as_json: bool) {
     if as_json {
-        json(
-            &json!({"successful": resp.successful, "contact": resp.contact, "returnMessage": resp.return_message}),
-        );
+        let decoded = json!({"successful": resp.successful, "contact": resp.contact, "returnMessage": resp.return_message});
+        json(&Value::Object(as_sent(raw, decoded, lints)));
         return;
     }
     if let Some(c) = &resp.contact {
@@ -201,6 +225,31 @@ pub fn created(resp: &CreateContactResponse, as_json: bool) {
         );
     }
     return_message(resp.return_message.as_ref());
+    print_lints(lints);
+}
+
+/// `switchboard log`: with `--json`, the answer as sent plus `sessionId` (the call's, as logged)
+/// and the lints.
+pub fn logged(
+    session_id: &str,
+    resp: &CallLogResponse,
+    raw: Option<&str>,
+    lints: &[Lint],
+    as_json: bool,
+) {
+    if as_json {
+        let decoded = json!({"successful": resp.successful, "logId": resp.log_id, "returnMessage": resp.return_message});
+        let mut answer = as_sent(raw, decoded, lints);
+        answer.insert("sessionId".to_owned(), json!(session_id));
+        json(&Value::Object(answer));
+        return;
+    }
+    out!(
+        "Logged call {session_id} (log id {}).",
+        resp.log_id.as_deref().unwrap_or("not given")
+    );
+    return_message(resp.return_message.as_ref());
+    print_lints(lints);
 }
 
 pub fn findings(source: &str, findings: &[Finding], as_json: bool) {

@@ -121,7 +121,7 @@ fn a_clean_batch_streams_each_number_and_exits_zero() {
         "# numbers from the CRM export",
         ADA,
         "",
-        "+19995550000",
+        "+12125550199",
         "(415) 555-0100,Ada Lovelace",
     ];
     let (rows, summary, o) = t.batch(&lines, &["--region", "US"]);
@@ -149,7 +149,7 @@ fn a_clean_batch_streams_each_number_and_exits_zero() {
     // Text mode and standard input; no progress display when stdout is not a terminal.
     let o = t.run(
         &["batch", "-", "--concurrency", "2"],
-        Some("+14155550100\n+19995550000\n"),
+        Some("+14155550100\n+12125550199\n"),
     );
     let out = String::from_utf8_lossy(&o.stdout);
     assert!(o.status.success(), "{}", stderr(&o));
@@ -240,7 +240,7 @@ fn rate_limit_shows_as_429s() {
 fn max_p95_fails_when_the_connector_is_slower() {
     let t = Target::start("latency", &["--latency", "150..170"]);
     // Three different numbers: a repeated match would be answered from the client's cache.
-    let numbers = [ADA, "+19995550000", "+16502530000"];
+    let numbers = [ADA, "+12125550199", "+16502530000"];
     let (rows, summary, o) = t.batch(&numbers, &["--max-p95", "100"]);
     assert_eq!(o.status.code(), Some(1));
     assert!(

@@ -21,7 +21,7 @@ const KEY: &str = "k3y-Sw1tchb0ard-cache-test";
 /// Ada Lovelace in the sandbox's seed.
 const ADA: &str = "+14155550100";
 /// No contact has it: the answer is only the create row.
-const NOBODY: &str = "+19995550000";
+const NOBODY: &str = "+12125550199";
 
 /// A TCP proxy in front of the sandbox that counts the findContact requests passing through it,
 /// by the `phoneNumber` they ask for. Its threads end with their connections.

@@ -68,6 +68,25 @@ fn formats_prints_e164_and_each_expansion() {
 }
 
 #[test]
+fn help_names_the_client_it_reproduces() {
+    use switchboard_core::workbench::view::CLIENT_BEHAVIOUR;
+    let o = run(&["--help"], "unused");
+    assert!(o.status.success());
+    let out = text(&o).0;
+    assert!(
+        out.contains(
+            "Reproduces App Connect extension 1.6.6 (automatic placeholder rule from 1.7.0-beta)"
+        ),
+        "--help states the client version and the automatic rule's: {out}"
+    );
+    assert!(
+        out.contains(CLIENT_BEHAVIOUR),
+        "the same words as the app and the reports: {out}"
+    );
+    assert!(out.contains("docs/COMPATIBILITY.md"), "{out}");
+}
+
+#[test]
 fn a_wrong_number_fails_with_the_fix_on_stderr() {
     // A local number is read in the app's default region (US) unless `--region ""` takes it away.
     let o = run(&["formats", "(415) 555-0100"], "unused");

@@ -30,7 +30,7 @@ fn a_passing_scenario_against_the_sandbox() {
     let run = Run::new();
     run.write(
         "numbers.csv",
-        "+14155550100\n# a comment\n(650) 253-0000\n+19995550000\n",
+        "+14155550100\n# a comment\n(650) 253-0000\n+12125550199\n",
     );
     let file = run.write(
         "sandbox.yaml",
@@ -38,7 +38,7 @@ fn a_passing_scenario_against_the_sandbox() {
             "name: Sandbox contract\n{HEADER}steps:
   - find: \"+14155550100\"
     expect: {{ contacts: 1, names: [\"Ada Lovelace\"], createRow: true, lints: no-errors }}
-  - find: \"+19995550000\"
+  - find: \"+12125550199\"
     expect: {{ contacts: 0, createRow: true }}
   - flow: \"+12025550188\"
     name: \"Scenario Placeholder\"
@@ -175,6 +175,64 @@ fn failing_expectations_say_what_was_expected_and_what_came() {
     assert!(out.contains("5 of 6 steps failed"), "{out}");
     assert!(r.stderr().contains("5 of 6 steps failed"), "{}", r.stderr());
     assert!(r.html.contains("FAILED") && r.html.contains("Charles Babbage"));
+    r.assert_no_secrets(KEY);
+}
+
+/// Issue 13: a step with an invalid number could not run (a JUnit error, not a failed
+/// expectation, whatever its `expect` says) and sends nothing; a batch reports it per number.
+#[test]
+fn an_invalid_number_stops_its_step_before_anything_is_sent() {
+    let sb = StandaloneSandbox::start(KEY, &[]);
+    let run = Run::new();
+    let file = run.write(
+        "invalid.yaml",
+        &format!(
+            "{HEADER}steps:
+  - find: \"+12025018\"
+    expect: {{ ok: false }}
+  - flow: \"+12025018\"
+    name: \"Never Made\"
+    expect: {{ verified: false }}
+  - formats: \"+12025018\"
+  - batch: [\"+14155550100\", \"+12025018\"]
+    expect: {{ errors: 1 }}
+  - find: \"+14155550100\"
+    expect: {{ contacts: 1 }}
+"
+        ),
+    );
+    let env = sandbox_env(&sb);
+    let r = run.test(&[&file], &env_refs(&env));
+    r.assert_exit(1);
+    assert_eq!((r.junit.tests, r.junit.failures, r.junit.errors), (5, 0, 3));
+    let message = "Not a valid phone number for US: \"+12025018\" has the wrong number of digits or no such area code. Nothing was sent; fix the number first.";
+    for case in ["1. find", "2. flow", "3. formats"] {
+        let error = r
+            .junit
+            .case(case)
+            .error
+            .as_ref()
+            .unwrap_or_else(|| panic!("{case} could not run"));
+        assert!(error.contains(message), "{case}: {error}");
+    }
+    let steps = r.json["scenarios"][0]["steps"].as_array().unwrap();
+    for step in &steps[..3] {
+        assert_eq!(
+            step["exchanges"],
+            serde_json::json!([]),
+            "nothing was sent: {step:#}"
+        );
+        assert_eq!(step["passed"], false);
+    }
+    let batch = &steps[3]["batch"];
+    assert_eq!(
+        (&batch["count"], &batch["errors"]),
+        (&2.into(), &1.into()),
+        "{batch:#}"
+    );
+    assert_eq!(batch["errorsByKind"]["invalid number"], 1, "{batch:#}");
+    assert!(r.junit.case("4. batch").failure.is_none());
+    assert!(r.junit.case("5. find").failure.is_none());
     r.assert_no_secrets(KEY);
 }
 
@@ -331,10 +389,10 @@ steps:
   - contract: true
     debug: true
     expect: { findings: [message-log-missing] }
-  - batch: [\"+14155550100\", \"+16502530000\", \"+19995550000\"]
+  - batch: [\"+14155550100\", \"+16502530000\", \"+12125550199\"]
     concurrency: 3
     expect: { errors: 0 }
-  - find: \"+19995550000\"
+  - find: \"+12125550199\"
     expect: { contacts: 1 }
 ",
     );

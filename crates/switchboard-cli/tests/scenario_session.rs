@@ -61,7 +61,7 @@ fn stored_session(service: &str, server: &str, platform: &str) -> String {
 const STEPS: &str = "steps:
   - find: \"+14155550100\"
     expect: { contacts: 1, names: [\"Ada Lovelace\"] }
-  - batch: [\"+14155550100\", \"+19995550000\"]
+  - batch: [\"+14155550100\", \"+12125550199\"]
     expect: { errors: 0 }
 ";
 

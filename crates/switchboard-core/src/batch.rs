@@ -129,6 +129,9 @@ impl Default for BatchOptions {
 pub enum ErrorKind {
     /// Not a phone number: reported, never sent.
     Input,
+    /// Read as a number but not a valid one (wrong digit count or no such area code) and not a
+    /// short extension: reported, never sent, as every other action refuses it (issue 13).
+    InvalidNumber,
     Timeout,
     /// HTTP 429.
     RateLimited,
@@ -150,6 +153,7 @@ impl ErrorKind {
     pub fn label(self) -> &'static str {
         match self {
             Self::Input => "invalid input",
+            Self::InvalidNumber => "invalid number",
             Self::Timeout => "timeout",
             Self::RateLimited => "429 rate limited",
             Self::ServerError => "5xx / crash",
@@ -511,6 +515,10 @@ where
                 let sent = match phone::lookup_number(&raw, region.as_deref()) {
                     Ok(n) => job_tx.send((line, raw, n)).await.is_ok(),
                     Err(e) => {
+                        let kind = match e {
+                            phone::PhoneError::NotValid { .. } => ErrorKind::InvalidNumber,
+                            _ => ErrorKind::Input,
+                        };
                         let r = NumberResult {
                             line,
                             input: raw,
@@ -521,7 +529,7 @@ where
                             message: Some(UserError::from(e).message),
                             ms: None,
                             cached: false,
-                            error: Some(ErrorKind::Input),
+                            error: Some(kind),
                             lint_errors: 0,
                             lint_warnings: 0,
                             exchange: None,
@@ -848,6 +856,73 @@ mod tests {
                 .is_none(),
             "only cached rows say so"
         );
+    }
+
+    #[tokio::test]
+    async fn invalid_numbers_are_reported_and_never_sent() {
+        for mode in [Mode::Mirror, Mode::Concurrent(2)] {
+            let seen = Arc::new(std::sync::Mutex::new(HashMap::new()));
+            let client = counting_server(seen.clone()).await;
+            let input = [ADA, "+12025018", "not a number", "+1 999 555 0000", NOBODY].join("\n");
+            let options = BatchOptions {
+                mode,
+                ..BatchOptions::default()
+            };
+            let mut results = Vec::new();
+            let summary = run(
+                client,
+                &Platform::default(),
+                std::io::Cursor::new(input.into_bytes()),
+                &options,
+                |r| results.push(r.clone()),
+            )
+            .await
+            .unwrap();
+            results.sort_by_key(|r| r.line);
+            let seen = seen.lock().unwrap().clone();
+            assert_eq!(
+                seen.keys()
+                    .map(String::as_str)
+                    .collect::<std::collections::BTreeSet<_>>(),
+                [ADA, NOBODY].into(),
+                "only the valid numbers reach the server ({mode:?}): {seen:?}"
+            );
+            let kinds: Vec<Option<ErrorKind>> = results.iter().map(|r| r.error).collect();
+            assert_eq!(
+                kinds,
+                [
+                    None,
+                    Some(ErrorKind::InvalidNumber),
+                    Some(ErrorKind::Input),
+                    Some(ErrorKind::InvalidNumber),
+                    None
+                ]
+            );
+            let invalid = &results[1];
+            assert_eq!(
+                (invalid.number.as_deref(), invalid.status, invalid.ms),
+                (None, None, None)
+            );
+            let message = invalid.message.as_deref().unwrap_or_default();
+            assert!(
+                message.starts_with("Not a valid phone number for US: \"+12025018\"")
+                    && message.contains("Nothing was sent"),
+                "{message}"
+            );
+            assert_eq!(
+                (summary.count, summary.sent, summary.ok, summary.errors),
+                (5, 2, 2, 3)
+            );
+            assert_eq!(
+                summary.errors_by_kind,
+                BTreeMap::from([(ErrorKind::Input, 1), (ErrorKind::InvalidNumber, 2)])
+            );
+            assert_eq!(ErrorKind::InvalidNumber.label(), "invalid number");
+            assert_eq!(
+                serde_json::to_value(invalid).unwrap()["error"],
+                "invalidNumber"
+            );
+        }
     }
 
     #[tokio::test]

@@ -622,6 +622,11 @@ impl AppConnectClient {
         self.base.as_str().trim_end_matches('/')
     }
 
+    /// How long a request may take in all (the manifest's `requestConfig.timeout`, or 30 s).
+    pub fn timeout(&self) -> Duration {
+        self.timeout
+    }
+
     pub fn set_jwt(&self, jwt: Option<Sensitive<String>>) {
         *self.jwt.lock().unwrap_or_else(|p| p.into_inner()) = jwt;
     }

@@ -38,7 +38,7 @@ pub struct Expansion {
     pub result: String,
 }
 
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
 pub enum PhoneError {
     #[error("Type a phone number, such as +1 415-555-0100.")]
     Empty,
@@ -52,6 +52,12 @@ pub enum PhoneError {
     TooManyFormats { count: usize },
     #[error("The overriding format \"{format}\" contains a comma; formats are sent comma-joined, so a comma would split it in two.")]
     CommaInFormat { format: String },
+    /// Read as a number, but not a valid one (nor a short extension): never sent.
+    #[error("Not a valid phone number{}: \"{input}\" has the wrong number of digits or no such area code. Nothing was sent; fix the number first.", region.as_deref().map(|r| format!(" for {r}")).unwrap_or_default())]
+    NotValid {
+        input: String,
+        region: Option<String>,
+    },
 }
 
 impl From<PhoneError> for UserError {
@@ -77,6 +83,35 @@ pub fn parse_input(input: &str, default_region: Option<&str>) -> Result<ParsedNu
     })
 }
 
+impl ParsedNumber {
+    /// Whether the number may be sent: a valid number or a short extension, the rule every action
+    /// that reaches a connector applies (lookup, flow, create, log, verify, batch). An invalid
+    /// number is previewed (`formats`, the phone field) but never sent.
+    pub fn sendable(&self) -> Result<(), PhoneError> {
+        if self.valid || self.is_extension {
+            return Ok(());
+        }
+        Err(PhoneError::NotValid {
+            input: self.input.clone(),
+            region: self
+                .region
+                .clone()
+                .or_else(|| main_region_of_code(&self.e164)),
+        })
+    }
+}
+
+/// [`parse_input`], refusing a number that is neither valid nor a short extension
+/// ([`ParsedNumber::sendable`]).
+pub fn parse_sendable(
+    input: &str,
+    default_region: Option<&str>,
+) -> Result<ParsedNumber, PhoneError> {
+    let number = parse_input(input, default_region)?;
+    number.sendable()?;
+    Ok(number)
+}
+
 /// What a lookup sends for a typed number: its E.164 form (or an extension's digits).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LookupNumber {
@@ -84,10 +119,9 @@ pub struct LookupNumber {
     pub is_extension: bool,
 }
 
-/// [`parse_input`] for a batch, which sends the number without reporting its validity or region:
-/// those match the number against its region's type patterns and, for a shared country code such
-/// as +1, against each region's (most of a lookup's phone work). The same input gives the same
-/// E.164 and the same errors.
+/// [`parse_sendable`] for a batch, which sends the number without reporting its region or national
+/// significant number: it checks validity once and looks the region up only to explain a refusal.
+/// The same input gives the same E.164 and the same errors, an invalid number's included.
 pub fn lookup_number(
     input: &str,
     default_region: Option<&str>,
@@ -97,10 +131,18 @@ pub fn lookup_number(
             e164: digits,
             is_extension: true,
         },
-        Parsed::Number(number) => LookupNumber {
-            e164: e164_of(&number),
-            is_extension: false,
-        },
+        Parsed::Number(number) => {
+            if !phonenumber::is_valid(&number) {
+                return Err(PhoneError::NotValid {
+                    input: input.trim().to_owned(),
+                    region: region_of(&number).or_else(|| main_region_of_code(&e164_of(&number))),
+                });
+            }
+            LookupNumber {
+                e164: e164_of(&number),
+                is_extension: false,
+            }
+        }
     })
 }
 
@@ -180,10 +222,26 @@ fn describe(input: &str, number: &phonenumber::PhoneNumber) -> ParsedNumber {
         input: input.to_owned(),
         e164: e164_of(number),
         valid,
-        region: number.country().id().map(|id| format!("{id:?}")),
+        region: region_of(number),
         significant,
         is_extension: false,
     }
+}
+
+fn region_of(number: &phonenumber::PhoneNumber) -> Option<String> {
+    number.country().id().map(|id| format!("{id:?}"))
+}
+
+/// The main region of an E.164 number's country code (US for +1), to say where an invalid number
+/// was read: an invalid number has no region of its own. Country codes are prefix-free, so the
+/// first of the leading one to three digits that is a code is the code.
+fn main_region_of_code(e164: &str) -> Option<String> {
+    let digits = e164.strip_prefix('+')?;
+    (1..=3)
+        .filter_map(|n| digits.get(..n)?.parse::<u16>().ok())
+        .find_map(|code| phonenumber::metadata::DATABASE.region(&code))
+        .and_then(|regions| regions.first().map(|r| r.to_string()))
+        .filter(|r| r != "001")
 }
 
 /// What `number.format().mode(Mode::E164)` writes, without the formatter first choosing a national
@@ -276,7 +334,7 @@ mod tests {
             ("+1 415 555 0100", Some("XX")),
         ];
         for (input, region) in cases {
-            let full = parse_input(input, region);
+            let full = parse_sendable(input, region);
             let lean = lookup_number(input, region);
             match (full, lean) {
                 (Ok(f), Ok(l)) => {
@@ -290,6 +348,31 @@ mod tests {
                 (f, l) => panic!("{input}: typed {f:?}, batch {l:?}"),
             }
         }
+    }
+
+    #[test]
+    fn an_invalid_number_is_previewed_but_never_sendable() {
+        // Issue 13: +12025018 reads as a +1 number, but has too few digits to be one.
+        let p = parse_input("+12025018", None).unwrap();
+        assert!(!p.valid && !p.is_extension);
+        let e = p.sendable().unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "Not a valid phone number for US: \"+12025018\" has the wrong number of digits or no such area code. Nothing was sent; fix the number first."
+        );
+        assert_eq!(parse_sendable(" +12025018 ", None), Err(e.clone()));
+        assert_eq!(lookup_number("+12025018", None), Err(e));
+        assert_eq!(
+            UserError::from(parse_sendable("+19995550000", None).unwrap_err()).code,
+            ErrorCode::PhoneInvalid,
+            "no such area code"
+        );
+        // Valid numbers and short extensions pass; parse errors stay what they were.
+        for ok in ["+14155550100", "(415) 555-0100", "101"] {
+            assert!(parse_sendable(ok, Some("US")).is_ok(), "{ok}");
+            assert!(lookup_number(ok, Some("US")).is_ok(), "{ok}");
+        }
+        assert_eq!(parse_sendable("  ", None), Err(PhoneError::Empty));
     }
 
     #[test]

@@ -1,6 +1,7 @@
-// Whether a typed number may be sent: the shell's parser (the same one PhoneField previews with)
-// must read it as a valid number or a short extension. Lookups and flows call this first, so an
-// invalid number is refused with its reason before anything is sent.
+// Whether a typed number may be sent, as the engine decides it: the preview (`parse_phone`) carries
+// the engine's reason (`problem`) when the number is neither valid nor a short extension, the same
+// reason every action that sends a number is refused with. Lookups and flows call this first, so
+// the reason shows at once and nothing is sent (the engine would refuse the action anyway).
 import { api, errorMessage } from "./api";
 import { phoneInput } from "./settings.svelte";
 import type { PhoneView } from "./bindings/PhoneView";
@@ -10,12 +11,8 @@ export type PhoneCheck = { ok: true; view: PhoneView } | { ok: false; reason: st
 export async function checkPhone(typed: string): Promise<PhoneCheck> {
   try {
     const view = await api.parsePhone(phoneInput(typed));
-    if (view.number.isExtension || view.number.valid) return { ok: true, view };
-    const where = view.number.region ? ` for ${view.number.region}` : "";
-    return {
-      ok: false,
-      reason: `Not a valid phone number${where}: it has the wrong number of digits or no such area code. Nothing was sent; fix the number first.`,
-    };
+    if (view.problem === null) return { ok: true, view };
+    return { ok: false, reason: view.problem };
   } catch (e) {
     return { ok: false, reason: `${errorMessage(e)} Nothing was sent.` };
   }

@@ -552,6 +552,12 @@ async fn run_step<S: SecretStore + 'static, C: Clock>(
                 },
             )
             .await;
+            // Nothing ran (an invalid number, no session): the step could not run, which is not
+            // the connector failing a verification, whatever `expect.verified` says.
+            if let (None, Some(e)) = (&outcome.flow, &outcome.error) {
+                out.error = Some(e.message.clone());
+                return;
+            }
             let verified = outcome.verified();
             if let Some(flow) = &outcome.flow {
                 for record in &flow.steps {
@@ -1015,7 +1021,7 @@ async fn formats_step<S: SecretStore + 'static, C: Clock>(
     expect: &FormatsExpect,
     out: &mut StepResult,
 ) {
-    let parsed = match phone::parse_input(number, scenario.region.as_deref()) {
+    let parsed = match phone::parse_sendable(number, scenario.region.as_deref()) {
         Ok(n) => n,
         Err(e) => {
             out.error = Some(UserError::from(e).message);

@@ -185,7 +185,8 @@ fn busy() -> UserError {
     )
 }
 
-/// The phone number and formats as the client sends them.
+/// The phone number and formats as the client sends them: a preview, which describes an invalid
+/// number too (with its `problem`).
 pub fn phone_view(input: &PhoneInput) -> Result<PhoneView> {
     let formats = phone::clean_formats(&input.formats)?;
     let number = phone::parse_input(&input.input, input.region.as_deref())?;
@@ -193,8 +194,19 @@ pub fn phone_view(input: &PhoneInput) -> Result<PhoneView> {
         expansions: phone::expand(&number, &formats),
         overriding_format: phone::overriding_format_param(&formats),
         formats,
+        problem: number.sendable().err().map(|e| UserError::from(e).message),
         number,
     })
+}
+
+/// [`phone_view`] for an action that sends the number: a number that is neither valid nor a short
+/// extension is refused with the reason, before anything is sent (issue 13). Every entry point
+/// that reaches a connector with a typed number (lookup, flows, create, log, verify, and the
+/// scenario steps through them) goes through here.
+pub fn sendable_phone(input: &PhoneInput) -> Result<PhoneView> {
+    let view = phone_view(input)?;
+    view.number.sendable()?;
+    Ok(view)
 }
 
 impl State {
@@ -1119,7 +1131,7 @@ impl<S: SecretStore + 'static, C: Clock> Workbench<S, C> {
 
     /// findContact for a number, as the client sends it (SPEC §2, §4).
     pub async fn find_contact(&self, input: &PhoneInput) -> Result<LookupView> {
-        let phone = phone_view(input)?;
+        let phone = sendable_phone(input)?;
         let target = self.session_target().await?;
         let before = self.sandbox_count(&target);
         let called = target
@@ -1235,7 +1247,8 @@ impl<S: SecretStore + 'static, C: Clock> Workbench<S, C> {
         ))
     }
 
-    /// One createContact call, outside the flow (the CLI's `create`).
+    /// One createContact call, outside the flow (the CLI's `create`). With no type (or `""`) it
+    /// sends `newContactType: ""`, as the client does when nobody picks one.
     pub async fn create_contact(
         &self,
         input: &PhoneInput,
@@ -1243,7 +1256,7 @@ impl<S: SecretStore + 'static, C: Clock> Workbench<S, C> {
         contact_type: Option<String>,
         additional_submission: Map<String, Value>,
     ) -> Result<CreateView> {
-        let phone = phone_view(input)?;
+        let phone = sendable_phone(input)?;
         let name = name.trim();
         if name.is_empty() {
             return Err(UserError::new(
@@ -1252,11 +1265,13 @@ impl<S: SecretStore + 'static, C: Clock> Workbench<S, C> {
             ));
         }
         let target = self.session_target().await?;
+        let contact_type = contact_type.filter(|t| !t.is_empty());
         Self::check_contact_type(&target, contact_type.as_deref())?;
         let request = CreateContactRequest {
             phone_number: phone.number.e164.clone(),
             new_contact_name: name.to_owned(),
-            new_contact_type: contact_type,
+            // No type picked: the client's value, "" (SPEC §6); null is the automatic variant's.
+            new_contact_type: Some(contact_type.unwrap_or_default()),
             additional_submission,
         };
         let called = target.client.create_contact(&request).await;
@@ -1299,7 +1314,7 @@ impl<S: SecretStore + 'static, C: Clock> Workbench<S, C> {
         contact: ContactInfo,
         call: CallInput,
     ) -> Result<LogView> {
-        let phone = phone_view(input)?;
+        let phone = sendable_phone(input)?;
         let target = self.session_target().await?;
         Self::check_contact_type(&target, contact.kind.as_deref())?;
         let call = self.simulated_call(&*self.lock().await, call);
@@ -1364,7 +1379,7 @@ impl<S: SecretStore + 'static, C: Clock> Workbench<S, C> {
         session_id: &str,
         contact_id: Option<String>,
     ) -> Result<FlowView> {
-        let phone = phone_view(input)?;
+        let phone = sendable_phone(input)?;
         let target = self.session_target().await?;
         let mut flow = PlaceholderFlow::new(phone.number.clone(), phone.overriding_format.clone())
             .with_formats(phone.formats.clone());
@@ -1417,6 +1432,7 @@ impl<S: SecretStore + 'static, C: Clock> Workbench<S, C> {
             expansions: Vec::new(),
             overriding_format: flow.overriding_format.clone(),
             formats: flow.formats.clone(),
+            problem: None,
             number: flow.number.clone(),
         });
         s.flow_busy = false;
@@ -1439,7 +1455,7 @@ impl<S: SecretStore + 'static, C: Clock> Workbench<S, C> {
 
     /// Starts a placeholder flow: looks the number up.
     pub async fn flow_start(&self, input: &PhoneInput) -> Result<FlowView> {
-        let phone = phone_view(input)?;
+        let phone = sendable_phone(input)?;
         let target = self.session_target().await?;
         {
             let mut s = self.lock().await;
@@ -1499,7 +1515,7 @@ impl<S: SecretStore + 'static, C: Clock> Workbench<S, C> {
         settings: AutoSettings,
         call: CallInput,
     ) -> Result<FlowView> {
-        let phone = phone_view(input)?;
+        let phone = sendable_phone(input)?;
         let target = self.session_target().await?;
         let call = {
             let mut s = self.lock().await;

@@ -642,3 +642,226 @@ async fn the_search_row_searches_by_name_on_the_session_server() {
         .url
         .contains("/custom/contact/search"));
 }
+
+fn call() -> CallInput {
+    CallInput {
+        direction: Direction::Inbound,
+        caller_name: None,
+        duration_s: 30,
+        note: String::new(),
+        subject: None,
+        started_minutes_ago: 0,
+        additional_submission: Map::new(),
+        session_id: Some("s-invalid".into()),
+    }
+}
+
+/// Issue 13: a number that is neither valid nor a short extension is refused by every engine entry
+/// point that sends one, with the reason, before any request; the preview still describes it.
+#[tokio::test]
+async fn an_invalid_number_is_refused_by_every_action_before_anything_is_sent() {
+    let a = Recorder::start("a").await;
+    let f = Fixture::new(&a.url).await;
+    f.sign_in("key", false).await.unwrap();
+    let signed_in = a.seen().len();
+    let invalid = PhoneInput {
+        input: "+12025018".into(),
+        region: Some("US".into()),
+        formats: vec!["(***) ***-****".into()],
+    };
+    let message = "Not a valid phone number for US: \"+12025018\" has the wrong number of digits or no such area code. Nothing was sent; fix the number first.";
+    let contact = ContactInfo {
+        id: "c1".into(),
+        ..ContactInfo::default()
+    };
+    let errors = [
+        f.wb.find_contact(&invalid).await.err(),
+        f.wb.flow_start(&invalid).await.err(),
+        f.wb.flow_auto(&invalid, AutoSettings::default(), call())
+            .await
+            .err(),
+        f.wb.create_contact(&invalid, "Pat", None, Map::new())
+            .await
+            .err(),
+        f.wb.log_call(&invalid, contact, call()).await.err(),
+        f.wb.verify_call(&invalid, "s-1", None).await.err(),
+    ];
+    for (i, e) in errors.into_iter().enumerate() {
+        let e = e.unwrap_or_else(|| panic!("entry point {i} accepted the invalid number"));
+        assert_eq!(e.code, ErrorCode::PhoneInvalid, "entry point {i}");
+        assert_eq!(e.message, message, "entry point {i}");
+    }
+    assert_eq!(
+        a.seen().len(),
+        signed_in,
+        "nothing was sent: {:?}",
+        a.seen()
+    );
+    assert!(
+        f.wb.history().await.len() == 1,
+        "only the sign-in is recorded"
+    );
+    // No flow was left half-started: a valid number starts one at once.
+    f.wb.flow_start(&number()).await.unwrap();
+
+    // The preview describes it, with the same reason, and no formatted variants.
+    let preview = phone_view(&invalid).unwrap();
+    assert!(!preview.number.valid);
+    assert_eq!(preview.problem.as_deref(), Some(message));
+    assert!(preview.expansions.is_empty());
+    assert_eq!(sendable_phone(&invalid).unwrap_err().message, message);
+    // A valid number and an extension have none.
+    assert_eq!(phone_view(&number()).unwrap().problem, None);
+    let extension = PhoneInput {
+        input: "101".into(),
+        region: None,
+        formats: vec![],
+    };
+    assert_eq!(phone_view(&extension).unwrap().problem, None);
+    assert!(sendable_phone(&extension).unwrap().number.is_extension);
+}
+
+/// SPEC §6: with no type picked the client sends `newContactType: ""`; `null` is only the
+/// automatic variant's, before a type is configured (docs/COMPATIBILITY.md K2).
+#[tokio::test]
+async fn a_create_without_a_type_sends_the_empty_string() {
+    let a = Recorder::start("a").await;
+    let f = Fixture::new(&a.url).await;
+    f.sign_in("key", false).await.unwrap();
+    let sent_type = || -> Value {
+        let body = a
+            .seen()
+            .iter()
+            .rev()
+            .find(|s| s.method == "POST" && s.target.starts_with("/contact"))
+            .expect("a createContact was sent")
+            .body
+            .clone();
+        serde_json::from_str::<Value>(&body).unwrap()["newContactType"].clone()
+    };
+    // The recorder's answer has no contact (a bad response): what was sent is what counts.
+    let _ =
+        f.wb.create_contact(&number(), "Pat", None, Map::new())
+            .await;
+    assert_eq!(sent_type(), Value::String(String::new()));
+    let _ =
+        f.wb.create_contact(&number(), "Pat", Some(String::new()), Map::new())
+            .await;
+    assert_eq!(sent_type(), Value::String(String::new()), "\"\" is no type");
+    let _ =
+        f.wb.create_contact(&number(), "Pat", Some("lead".into()), Map::new())
+            .await;
+    assert_eq!(sent_type(), Value::String("lead".into()));
+}
+
+/// SPEC §5: the platform's `override` list is applied when the manifest is loaded (a `meta` item
+/// always, a `hostname` item for the profile's CRM hostname) and again at OAuth sign-in for the
+/// hostname chosen there (Clio's regional authorize URLs and client ids work this way).
+#[tokio::test]
+async fn the_manifests_overrides_apply_at_load_and_at_sign_in() {
+    let listed = Recorder::start("listed").await;
+    let meta = Recorder::start("meta").await;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("regional.json");
+    std::fs::write(
+        &path,
+        format!(
+            r#"{{"serverUrl":"{listed}","redirectUri":"https://app.test/redirect","platforms":{{"crm":{{"name":"crm",
+            "environment":{{"type":"selectable","selections":[{{"const":"https://app.crm.test","name":"US"}},{{"const":"https://eu.crm.test","name":"EU"}}]}},
+            "auth":{{"type":"oauth","oauth":{{"authUrl":"https://app.crm.test/oauth/authorize","clientId":"cid-us","scope":""}}}},
+            "requestConfig":{{"timeout":20}},
+            "override":[
+              {{"triggerType":"meta","overrideObjects":[{{"path":"serverUrl","value":"{meta}"}}]}},
+              {{"triggerType":"hostname","triggerValue":"eu.crm.test","overrideObjects":[
+                {{"path":"auth.oauth.authUrl","value":"https://eu.crm.test/oauth/authorize"}},
+                {{"path":"auth.oauth.clientId","value":"cid-eu"}},
+                {{"path":"requestConfig.timeout","value":7}}]}}]}}}}}}"#,
+            listed = listed.url,
+            meta = meta.url,
+        ),
+    )
+    .unwrap();
+    let open = |hostname: &str| {
+        let profiles = Profiles::in_memory(Profile {
+            manifest: path.display().to_string(),
+            hostname: Some(hostname.to_owned()),
+            ..Profile::default()
+        })
+        .unwrap();
+        Workbench::new(
+            profiles,
+            Arc::new(MemoryStore::new()),
+            Arc::new(ManualClock::at(NOW)),
+            None,
+            "t",
+        )
+    };
+    let client_id = |wb: &TestBench| {
+        let wb = wb.clone();
+        async move {
+            let s = wb.lock().await;
+            let oauth = s.target.platform.auth.as_ref().unwrap().oauth.clone();
+            (
+                oauth.and_then(|o| o.client_id).unwrap_or_default(),
+                s.target.client.timeout(),
+            )
+        }
+    };
+
+    // Loaded for the EU hostname: the meta serverUrl and the EU entries are in effect.
+    let eu = open("https://eu.crm.test");
+    let view = eu.open_profile().await;
+    assert_eq!(view.manifest_problem, None);
+    assert_eq!(view.server_url, meta.url, "the meta item's serverUrl");
+    assert_eq!(view.manifest.server_url.as_deref(), Some(meta.url.as_str()));
+    assert_eq!(
+        client_id(&eu).await,
+        ("cid-eu".to_owned(), Duration::from_secs(7)),
+        "the EU client id, and the EU timeout in the client that sends"
+    );
+    let started = eu.oauth_start(false, None, 0).await.unwrap();
+    let url = started.view.authorize_url;
+    assert!(
+        url.starts_with("https://eu.crm.test/oauth/authorize?") && url.contains("client_id=cid-eu"),
+        "{url}"
+    );
+    eu.oauth_paste("https://app.test/redirect?code=c&state=platform%3Dcrm".into())
+        .await
+        .unwrap();
+    assert_eq!(meta.seen().len(), 1, "the callback went to the meta server");
+    assert!(listed.seen().is_empty(), "{:?}", listed.seen());
+
+    // Loaded for the US hostname: only the meta item; the EU host chosen at sign-in gets the EU
+    // authorize URL and client id, and becomes the profile's.
+    let us = open("https://app.crm.test");
+    let view = us.open_profile().await;
+    assert_eq!(view.server_url, meta.url);
+    assert_eq!(
+        client_id(&us).await,
+        ("cid-us".to_owned(), Duration::from_secs(20))
+    );
+    let started = us.oauth_start(false, None, 0).await.unwrap();
+    assert!(
+        started
+            .view
+            .authorize_url
+            .starts_with("https://app.crm.test/oauth/authorize?")
+            && started.view.authorize_url.contains("client_id=cid-us"),
+        "{}",
+        started.view.authorize_url
+    );
+    let started = us
+        .oauth_start(false, Some("https://eu.crm.test".into()), 0)
+        .await
+        .unwrap();
+    let url = started.view.authorize_url;
+    assert!(
+        url.starts_with("https://eu.crm.test/oauth/authorize?") && url.contains("client_id=cid-eu"),
+        "{url}"
+    );
+    assert_eq!(
+        client_id(&us).await.0,
+        "cid-eu",
+        "the new hostname's entries"
+    );
+}

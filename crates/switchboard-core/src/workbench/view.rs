@@ -183,6 +183,9 @@ pub struct PhoneView {
     pub overriding_format: String,
     /// The same formats as a list, as `POST /callLog` sends them.
     pub formats: Vec<String>,
+    /// Why the number may not be sent (neither valid nor a short extension), as every action that
+    /// reaches a connector refuses it; none when it may.
+    pub problem: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, ts_rs::TS)]

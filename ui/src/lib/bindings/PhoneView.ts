@@ -10,4 +10,9 @@ overridingFormat: string,
 /**
  * The same formats as a list, as `POST /callLog` sends them.
  */
-formats: Array<string>, };
+formats: Array<string>, 
+/**
+ * Why the number may not be sent (neither valid nor a short extension), as every action that
+ * reaches a connector refuses it; none when it may.
+ */
+problem: string | null, };
