@@ -199,13 +199,18 @@ test("resend and edit and resend (query and body) from the inspector; the token 
   let create = null;
   await browser.waitUntil(
     async () => {
-      for (const row of await browser.$$('[data-testid="exchange-row"]')) {
+      // The newest first: the Save just made, on the server in use (older ones may be another
+      // server's, which a resend does not reach).
+      for (const row of await browser.$$('[data-testid="inspector"] [data-testid="exchange-row"]')) {
         const line = await row.getProperty("textContent");
-        if (/\/contact\?/.test(line) && !/callLog/.test(line)) create = row;
+        if (/\/contact\?/.test(line) && !/callLog/.test(line)) {
+          create = row;
+          break;
+        }
       }
       return create !== null;
     },
-    { timeout: 10000, timeoutMsg: "a POST /contact from an earlier flow is in the history" },
+    { timeout: 10000, timeoutMsg: "the Save's POST /contact is in the history" },
   );
   const box = await create.parentElement();
   if (!(await (await box.$('[data-testid="resend-edit"]')).isExisting())) await create.click();

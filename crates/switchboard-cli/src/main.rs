@@ -233,8 +233,9 @@ impl FaultArgs {
 #[command(after_help = BATCH_AFTER_HELP)]
 pub struct BatchArgs {
     /// Numbers, one per line (`#` comments and blank lines skipped; in a CSV, the first field),
-    /// or `-` for standard input. A line that is not a number ("invalid input") or not a valid
-    /// one ("invalid number") is reported as a failure and never sent.
+    /// or `-` for standard input. A line that is not a number ("invalid input") or has a digit
+    /// count no number of its country has ("invalid number") is reported as a failure and never
+    /// sent.
     file: String,
     /// Stress mode: N lookups in flight at once, every number sent (no contact cache).
     #[arg(long, value_name = "N", conflicts_with = "mirror",
@@ -284,7 +285,7 @@ enum ManifestAction {
 #[derive(Args, Clone)]
 pub struct PhoneArgs {
     /// A phone number as typed: +1 415-555-0100, (415) 555-0100 with --region, tel:+14155550100.
-    /// One that is neither valid nor a short extension is refused before anything is sent
+    /// One that is neither valid, nor of a possible length, nor a short extension is refused before anything is sent
     /// (`formats` shows why).
     phone: String,
     /// An overriding format such as "(***) ***-****" (up to three).

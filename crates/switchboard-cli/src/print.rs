@@ -105,8 +105,12 @@ pub fn formats(number: &ParsedNumber, expansions: &[Expansion], as_json: bool) {
     out!("E.164:       {}", number.e164);
     if problem.is_some() {
         out!("valid:       false (find, flow, create, log, verify and batch refuse it)");
+    } else if !number.valid {
+        out!(
+            "valid:       false (no numbering plan has it, but its length is possible: it is sent)"
+        );
     } else {
-        out!("valid:       {}", number.valid);
+        out!("valid:       true");
     }
     out!(
         "region:      {}",

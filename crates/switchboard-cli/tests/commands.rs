@@ -247,7 +247,7 @@ fn an_invalid_number_is_refused_and_nothing_is_sent() {
     let signed_in = cli.server.received().len();
     assert_eq!(cli.server.since(0), ["POST /apiKeyLogin"]);
     let refused = format!(
-        "Not a valid phone number for US: \"{INVALID}\" has the wrong number of digits or no such area code. Nothing was sent; fix the number first."
+        "Not a valid phone number for US: \"{INVALID}\" has the wrong number of digits. Nothing was sent; fix the number first."
     );
     for args in [
         vec!["find", INVALID],
@@ -265,8 +265,8 @@ fn an_invalid_number_is_refused_and_nothing_is_sent() {
         assert_eq!(v["error"]["code"], "PhoneInvalid", "{args:?}: {v:#}");
         assert_eq!(v["error"]["message"], refused.as_str(), "{args:?}");
     }
-    // The same number typed differently, and another that has no such area code.
-    let o = cli.run(&["find", "+1 (999) 555-0000"]);
+    // The same kind of mistake typed differently: a digit too many.
+    let o = cli.run(&["find", "+1 (415) 555-01000"]);
     assert!(
         stderr(&o).contains("Not a valid phone number for US"),
         "{}",

@@ -129,7 +129,7 @@ impl Default for BatchOptions {
 pub enum ErrorKind {
     /// Not a phone number: reported, never sent.
     Input,
-    /// Read as a number but not a valid one (wrong digit count or no such area code) and not a
+    /// Read as a number but with a digit count no number of its country has, and not a
     /// short extension: reported, never sent, as every other action refuses it (issue 13).
     InvalidNumber,
     Timeout,

@@ -52,8 +52,9 @@ pub enum PhoneError {
     TooManyFormats { count: usize },
     #[error("The overriding format \"{format}\" contains a comma; formats are sent comma-joined, so a comma would split it in two.")]
     CommaInFormat { format: String },
-    /// Read as a number, but not a valid one (nor a short extension): never sent.
-    #[error("Not a valid phone number{}: \"{input}\" has the wrong number of digits or no such area code. Nothing was sent; fix the number first.", region.as_deref().map(|r| format!(" for {r}")).unwrap_or_default())]
+    /// Read as a number, but with a digit count no number of its country has (nor a short
+    /// extension): never sent.
+    #[error("Not a valid phone number{}: \"{input}\" has the wrong number of digits. Nothing was sent; fix the number first.", region.as_deref().map(|r| format!(" for {r}")).unwrap_or_default())]
     NotValid {
         input: String,
         region: Option<String>,
@@ -84,11 +85,14 @@ pub fn parse_input(input: &str, default_region: Option<&str>) -> Result<ParsedNu
 }
 
 impl ParsedNumber {
-    /// Whether the number may be sent: a valid number or a short extension, the rule every action
-    /// that reaches a connector applies (lookup, flow, create, log, verify, batch). An invalid
-    /// number is previewed (`formats`, the phone field) but never sent.
+    /// Whether the number may be sent, the rule every action that reaches a connector applies
+    /// (lookup, flow, create, log, verify, batch): a valid number, a short extension, or a number
+    /// with a digit count its country's numbers can have. The last are numbers in no plan yet
+    /// (`+1 999 555 0000`: no such area code), which a phone system can still hand the client and
+    /// connector tests use as "nobody"; they are sent, and previewed as not valid. A number with
+    /// too few or too many digits (`+1 202 5018`) is previewed but never sent.
     pub fn sendable(&self) -> Result<(), PhoneError> {
-        if self.valid || self.is_extension {
+        if self.valid || self.is_extension || possible_length(&self.e164) {
             return Ok(());
         }
         Err(PhoneError::NotValid {
@@ -101,7 +105,7 @@ impl ParsedNumber {
     }
 }
 
-/// [`parse_input`], refusing a number that is neither valid nor a short extension
+/// [`parse_input`], refusing a number that is neither valid, nor of a possible length, nor a short extension
 /// ([`ParsedNumber::sendable`]).
 pub fn parse_sendable(
     input: &str,
@@ -132,7 +136,7 @@ pub fn lookup_number(
             is_extension: true,
         },
         Parsed::Number(number) => {
-            if !phonenumber::is_valid(&number) {
+            if !phonenumber::is_valid(&number) && !possible_length(&e164_of(&number)) {
                 return Err(PhoneError::NotValid {
                     input: input.trim().to_owned(),
                     region: region_of(&number).or_else(|| main_region_of_code(&e164_of(&number))),
@@ -242,6 +246,52 @@ fn main_region_of_code(e164: &str) -> Option<String> {
         .find_map(|code| phonenumber::metadata::DATABASE.region(&code))
         .and_then(|regions| regions.first().map(|r| r.to_string()))
         .filter(|r| r != "001")
+}
+
+/// Whether an E.164 number's digit count (after its country code) is one its country's numbers
+/// can have, by the metadata's possible lengths. Country codes are prefix-free, so the first of
+/// the leading one to three digits that is a code is the code.
+fn possible_length(e164: &str) -> bool {
+    let Some(digits) = e164.strip_prefix('+') else {
+        return false;
+    };
+    (1..=3)
+        .find_map(|n| {
+            let code = digits.get(..n)?.parse::<u16>().ok()?;
+            Some((n, phonenumber::metadata::DATABASE.by_code(&code)?))
+        })
+        .is_some_and(|(n, metas)| {
+            let Ok(len) = u16::try_from(digits.len() - n) else {
+                return false;
+            };
+            // As libphonenumber's possible-number check: the lengths of the code's main country
+            // (US for +1; a 7-digit Canadian service number does not make +1 202 5018 a number),
+            // not counting local-only ones (a number without its area code). The general
+            // description's lengths are often left out of the metadata (they are the union of the
+            // types'), so every type's are read.
+            let main = metas
+                .iter()
+                .find(|m| m.is_main_country_for_code())
+                .or(metas.first());
+            main.is_some_and(|m| {
+                let d = m.descriptors();
+                std::iter::once(Some(d.general()))
+                    .chain([
+                        d.fixed_line(),
+                        d.mobile(),
+                        d.toll_free(),
+                        d.premium_rate(),
+                        d.shared_cost(),
+                        d.personal_number(),
+                        d.voip(),
+                        d.pager(),
+                        d.uan(),
+                        d.voicemail(),
+                    ])
+                    .flatten()
+                    .any(|t| t.possible_length().contains(&len))
+            })
+        })
 }
 
 /// What `number.format().mode(Mode::E164)` writes, without the formatter first choosing a national
@@ -358,14 +408,26 @@ mod tests {
         let e = p.sendable().unwrap_err();
         assert_eq!(
             e.to_string(),
-            "Not a valid phone number for US: \"+12025018\" has the wrong number of digits or no such area code. Nothing was sent; fix the number first."
+            "Not a valid phone number for US: \"+12025018\" has the wrong number of digits. Nothing was sent; fix the number first."
         );
         assert_eq!(parse_sendable(" +12025018 ", None), Err(e.clone()));
         assert_eq!(lookup_number("+12025018", None), Err(e));
         assert_eq!(
-            UserError::from(parse_sendable("+19995550000", None).unwrap_err()).code,
+            UserError::from(parse_sendable("+1 415 555 01000", None).unwrap_err()).code,
             ErrorCode::PhoneInvalid,
-            "no such area code"
+            "too many digits"
+        );
+        assert!(
+            parse_sendable("+44 20 7946", None).is_err(),
+            "too few for GB"
+        );
+        // No such area code, but ten digits as every +1 number has: not valid, still sent (issue
+        // 12's scenario uses +19995550000 as the number nobody has).
+        let nobody = parse_sendable("+19995550000", None).unwrap();
+        assert!(!nobody.valid);
+        assert_eq!(
+            lookup_number("+19995550000", None).unwrap().e164,
+            "+19995550000"
         );
         // Valid numbers and short extensions pass; parse errors stay what they were.
         for ok in ["+14155550100", "(415) 555-0100", "101"] {

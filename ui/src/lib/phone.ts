@@ -1,5 +1,5 @@
 // Whether a typed number may be sent, as the engine decides it: the preview (`parse_phone`) carries
-// the engine's reason (`problem`) when the number is neither valid nor a short extension, the same
+// the engine's reason (`problem`) when the number is neither valid, nor of a possible length, nor a short extension, the same
 // reason every action that sends a number is refused with. Lookups and flows call this first, so
 // the reason shows at once and nothing is sent (the engine would refuse the action anyway).
 import { api, errorMessage } from "./api";

@@ -183,7 +183,7 @@ pub struct PhoneView {
     pub overriding_format: String,
     /// The same formats as a list, as `POST /callLog` sends them.
     pub formats: Vec<String>,
-    /// Why the number may not be sent (neither valid nor a short extension), as every action that
+    /// Why the number may not be sent (neither valid, nor of a possible length, nor a short extension), as every action that
     /// reaches a connector refuses it; none when it may.
     pub problem: Option<String>,
 }
