@@ -12,6 +12,12 @@ macro_rules! out {
     }};
 }
 
+/// mimalloc rather than glibc's malloc: a batch allocates and frees a few hundred small blocks
+/// per lookup, and those calls were about a fifth of its instructions (docs/PERFORMANCE.md,
+/// "Batch lookups").
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 mod flow_cmd;
 mod login_cmd;
 mod print;
@@ -341,7 +347,18 @@ fn main() -> ExitCode {
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
         )
         .init();
-    let runtime = match tokio::runtime::Runtime::new() {
+    // A batch drives its lookups from one thread (docs/PERFORMANCE.md, "Batch lookups"): its
+    // tasks only wait on sockets, and on a multi-thread runtime every answer crossed threads (a
+    // futex wake per hop). Every other command keeps the multi-thread runtime (the sandbox serves
+    // from it).
+    let runtime = if matches!(cli.command, Command::Batch(_)) {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+    } else {
+        tokio::runtime::Runtime::new()
+    };
+    let runtime = match runtime {
         Ok(r) => r,
         Err(e) => {
             eprintln!("error: could not start: {e}");

@@ -403,7 +403,9 @@ impl Lookup {
             .find_contact_lean(&number.e164, &self.overriding_format, number.is_extension)
             .await;
         let lints = match &shown {
-            Some(body) => lint::for_json(&called.exchange, body, Some(&self.platform)),
+            // What `lint::for_json` gives a lean lookup, always `GET /contact`, without reading
+            // the route back out of the recorded URL.
+            Some(body) => lint::find_contact(body, Some(&self.platform)),
             None => lint::for_exchange(&called.exchange, Some(&self.platform)),
         };
         let lint_errors = lints.iter().filter(|l| l.level == LintLevel::Error).count();

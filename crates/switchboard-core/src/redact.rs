@@ -55,6 +55,24 @@ pub fn url(raw: &str) -> String {
     u.to_string().replace("%3Credacted%3E", REDACTED)
 }
 
+/// A query parameter's value as [`url`] shows it.
+pub fn query_value<'a>(key: &str, value: &'a str) -> &'a str {
+    if is_secret_key(key) {
+        REDACTED
+    } else {
+        value
+    }
+}
+
+/// [`url`] of an address built with [`query_value`] for each parameter: the same text, without
+/// parsing and re-encoding the address.
+pub fn built_url(u: &url::Url) -> String {
+    if u.query().is_none() {
+        return u.to_string();
+    }
+    u.as_str().replace("%3Credacted%3E", REDACTED)
+}
+
 /// A header value as it may be shown.
 pub fn header(name: &str, value: &str) -> String {
     if is_secret_key(name) {
@@ -119,6 +137,35 @@ mod tests {
         assert!(!r.contains("eyJabc"), "{r}");
         assert!(r.contains("jwtToken=<redacted>"), "{r}");
         assert!(r.contains("phoneNumber=%2B1415"), "{r}");
+    }
+
+    #[test]
+    fn a_url_built_with_shown_values_reads_as_the_redacted_one() {
+        let pairs = [
+            ("jwtToken", "eyJabc.def+/="),
+            ("phoneNumber", "+1 (415) 555-0100 <redacted> & = % é"),
+            ("Code", "sec ret"),
+            ("overridingFormat", ""),
+        ];
+        for base in [
+            "http://127.0.0.1:1/contact",
+            "https://h.example/a%3Credacted%3E/contact",
+            "http://h/x/contact",
+        ] {
+            for n in 0..=pairs.len() {
+                let mut real = url::Url::parse(base).unwrap();
+                let mut shown = real.clone();
+                if n > 0 {
+                    let mut r = real.query_pairs_mut();
+                    let mut s = shown.query_pairs_mut();
+                    for (k, v) in &pairs[..n] {
+                        r.append_pair(k, v);
+                        s.append_pair(k, query_value(k, v));
+                    }
+                }
+                assert_eq!(built_url(&shown), url(real.as_str()), "{real}");
+            }
+        }
     }
 
     #[test]
