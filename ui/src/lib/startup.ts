@@ -35,3 +35,10 @@ export function takeFirstPreview(): FirstPreview | null {
   first = null;
   return taken;
 }
+
+/** Resolves once the next frame has been drawn, behind the start-up mark of that frame (App.svelte
+ * takes marks in a task after the frame; this waits one task more), so that work started then is
+ * not counted in the frame's mark. */
+export function afterNextFrame(): Promise<void> {
+  return new Promise((done) => requestAnimationFrame(() => setTimeout(() => setTimeout(done, 0), 0)));
+}
