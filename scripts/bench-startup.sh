@@ -7,6 +7,8 @@
 #   exec → first paint     the page's first frame (the page reports it; see startup_mark)
 #   exec → ready           Switchboard: the first view painted with its manifest preview (the
 #                          sandbox serving, the profile open); the empty app: its first paint
+#   exec → call-log forms  Switchboard: the frame after ready, which adds the preview's two
+#                          call-log forms; the empty app: its first paint
 #   CPU in the first 10 s  user + system time of the app and its WebKit processes
 #   PSS at 10 s            proportional set size of the same processes (smaps_rollup)
 #   binary                 the release binary's size (stripped by the release profile)
@@ -72,7 +74,12 @@ if [ "${1:-}" = "--one-run" ]; then
   "$bin" </dev/null >"$home/app.log" 2>&1 &
   app_pid=$!
   for _ in $(seq 1 300); do
-    grep -q '^ready ' "$home/marks" 2>/dev/null && break
+    grep -q '^forms ' "$home/marks" 2>/dev/null && break
+    # An app that marks no "forms" (the empty app; a build that drew them with its ready frame).
+    if grep -q '^ready ' "$home/marks" 2>/dev/null; then
+      [ "${waited:=0}" -ge 10 ] && break
+      waited=$((waited + 1))
+    fi
     sleep 0.1
   done
   # CPU and PSS of the app and every process under it, SETTLE seconds after exec.
@@ -92,10 +99,12 @@ if [ "${1:-}" = "--one-run" ]; then
   map="$(head -n 1 "$home/maps" 2>/dev/null || true)"
   paint="$(awk '$1 == "paint" { print $2; exit }' "$home/marks" 2>/dev/null || true)"
   ready="$(awk '$1 == "ready" { print $2; exit }' "$home/marks" 2>/dev/null || true)"
+  forms="$(awk '$1 == "forms" { print $2; exit }' "$home/marks" 2>/dev/null || true)"
+  [ -n "$forms" ] || forms="$ready" # no forms of their own: the empty app, or drawn with ready
   ms() { [ -n "$1" ] && echo $(( ($1 - start) / 1000 )) || echo NA; }
   msj() { [ -n "$1" ] && echo $(( $1 - start / 1000 )) || echo NA; }
   errors="$(grep -c -i 'error' "$home/app.log" || true)"
-  echo "$label $(ms "$map") $(msj "$paint") $(msj "$ready") $(( ticks * 1000 / hz )) $(( pss / 1024 )) $errors" >>"$out"
+  echo "$label $(ms "$map") $(msj "$paint") $(msj "$ready") $(( ticks * 1000 / hz )) $(( pss / 1024 )) $errors $(msj "$forms")" >>"$out"
   exit 0
 fi
 
@@ -148,14 +157,15 @@ for line in open(sys.argv[1]):
     label, *values = line.split()
     rows.setdefault(label, []).append(values)
 def median(label, i):
-    vals = [float(v[i]) for v in rows.get(label, []) if v[i] != "NA"]
+    vals = [float(v[i]) for v in rows.get(label, []) if len(v) > i and v[i] != "NA"]
     return statistics.median(vals) if vals else None
 labels = [l for l in ("switchboard", "empty", "switchboard-compositing", "empty-no-compositing") if l in rows]
 names = {"switchboard": "Switchboard", "empty": "empty Tauri app",
          "switchboard-compositing": "Switchboard, compositing on",
          "empty-no-compositing": "empty app, compositing off"}
 metrics = [("exec → window mapped", 0, "ms"), ("exec → first paint", 1, "ms"),
-           ("exec → ready", 2, "ms"), ("CPU in the first 10 s", 3, "s"),
+           ("exec → ready", 2, "ms"), ("exec → call-log forms painted", 6, "ms"),
+           ("CPU in the first 10 s", 3, "s"),
            ("PSS at 10 s (app + WebKit processes)", 4, "MiB")]
 def show(v, unit):
     if v is None: return "n/a"

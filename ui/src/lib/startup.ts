@@ -35,3 +35,13 @@ export function takeFirstPreview(): FirstPreview | null {
   first = null;
   return taken;
 }
+
+/** Resolves once the next frame has been drawn, behind the start-up mark of that frame (App.svelte
+ * takes marks in a task after the frame; this waits one task more), so that work started then is
+ * not counted in the frame's mark; or after 1 s, as a window not shown draws no frame. */
+export function afterNextFrame(): Promise<void> {
+  return new Promise((done) => {
+    requestAnimationFrame(() => setTimeout(() => setTimeout(done, 0), 0));
+    setTimeout(done, 1000);
+  });
+}
