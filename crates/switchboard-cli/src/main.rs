@@ -12,12 +12,6 @@ macro_rules! out {
     }};
 }
 
-/// mimalloc rather than glibc's malloc: a batch allocates and frees a few hundred small blocks
-/// per lookup, and those calls were about a fifth of its instructions (docs/PERFORMANCE.md,
-/// "Batch lookups").
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 mod flow_cmd;
 mod login_cmd;
 mod print;
