@@ -12,7 +12,7 @@ overridingFormat: string,
  */
 formats: Array<string>, 
 /**
- * Why the number may not be sent (neither valid nor a short extension), as every action that
+ * Why the number may not be sent (neither valid, nor of a possible length, nor a short extension), as every action that
  * reaches a connector refuses it; none when it may.
  */
 problem: string | null, };
