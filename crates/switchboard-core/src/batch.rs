@@ -865,7 +865,8 @@ mod tests {
         for mode in [Mode::Mirror, Mode::Concurrent(2)] {
             let seen = Arc::new(std::sync::Mutex::new(HashMap::new()));
             let client = counting_server(seen.clone()).await;
-            let input = [ADA, "+12025018", "not a number", "+1 999 555 0000", NOBODY].join("\n");
+            // Too few digits, not a number, a digit too many: refused, never sent.
+            let input = [ADA, "+12025018", "not a number", "+1 415 555 01000", NOBODY].join("\n");
             let options = BatchOptions {
                 mode,
                 ..BatchOptions::default()
