@@ -17,6 +17,7 @@ const click = (id) => clickStill(browser, id);
 
 const SHARED = "+1 415-555-0123"; // Katherine Johnson and Dorothy Vaughan on the sandbox
 const UNKNOWN = "(202) 555-0144"; // no contact on the sandbox
+const SHORT = "+1 303-555-014"; // a digit short: refused, its error quotes it
 const NEEDLES = [
   // The shared number: E.164, digits, as typed, national, percent-encoded.
   "+14155550123", "14155550123", "4155550123", "+1 415-555-0123", "415-555-0123", "555-0123", "5550123",
@@ -24,6 +25,8 @@ const NEEDLES = [
   // The unknown number.
   "+12025550144", "12025550144", "2025550144", "(202) 555-0144", "202) 555-0144", "555-0144", "5550144",
   "%2B12025550144", "%28202%29",
+  // The short number, as typed and as digits.
+  "+1 303-555-014", "303-555-014", "303555014", "+1303555014",
   // The contacts' names, whole and by word, and the placeholder's name typed in the flow.
   "Katherine Johnson", "Dorothy Vaughan", "Katherine", "Johnson", "Dorothy", "Vaughan",
   "Wilma Quillfeather", "Wilma", "Quillfeather",
@@ -93,6 +96,22 @@ test("demo mode shows no number and no name anywhere: lookup, flow, inspector", 
   await waitText("lookup-log-form", "Save to");
   found.push(...(await hits("lookup")));
   await screenshot(browser, "demo-lookup");
+
+  // An inline error box that quotes what was typed (a digit short): masked like the rest.
+  await phone.clearValue();
+  await phone.setValue(SHORT);
+  await click("lookup-run");
+  const refused = await browser.$('main > div:not([hidden]) [data-testid="form-error"]');
+  await refused.waitForExist({ timeout: 10000, timeoutMsg: "the short number is refused inline" });
+  await browser.waitUntil(async () => (await refused.getText()).includes("Nothing was sent"), { timeout: 10000 });
+  found.push(...(await hits("lookup refused")));
+  await screenshot(browser, "demo-lookup-refused");
+  // The shared number's results back on the page (the last test turns demo mode off over them).
+  await phone.clearValue();
+  await phone.setValue(SHARED);
+  await waitText("lookup-phone-e164", "+•••••••••23");
+  await click("lookup-run");
+  await waitText("lookup-contacts", "Create new contact...");
 
   // The manual flow's lookup of an unknown number, with the connector's toast opened.
   await click("nav-flow");
