@@ -598,6 +598,42 @@ async fn sandbox(
     Ok(())
 }
 
+/// A batch's lines on a stdout that is not a terminal: buffered, written out when the buffer is
+/// full or 200 ms after the last write.
+struct Piped {
+    out: std::io::BufWriter<std::io::Stdout>,
+    written: std::time::Instant,
+}
+
+impl Piped {
+    const EVERY: std::time::Duration = std::time::Duration::from_millis(200);
+
+    fn new() -> Self {
+        Self {
+            out: std::io::BufWriter::with_capacity(64 * 1024, std::io::stdout()),
+            written: std::time::Instant::now(),
+        }
+    }
+
+    fn line(&mut self, line: &str) {
+        use std::io::Write as _;
+        if let Err(e) = writeln!(self.out, "{line}") {
+            stdout_failed(&e);
+        }
+        if self.written.elapsed() >= Self::EVERY {
+            self.flush();
+        }
+    }
+
+    fn flush(&mut self) {
+        use std::io::Write as _;
+        if let Err(e) = self.out.flush() {
+            stdout_failed(&e);
+        }
+        self.written = std::time::Instant::now();
+    }
+}
+
 /// `switchboard batch`: the engine runs the lookups; this prints them and applies the thresholds.
 async fn batch(common: &Common, args: BatchArgs) -> Result<(), UserError> {
     use std::io::IsTerminal as _;
@@ -665,6 +701,9 @@ async fn batch(common: &Common, args: BatchArgs) -> Result<(), UserError> {
         None
     };
     let mut failed = 0u64;
+    // Into a file or a pipe the lines go out in blocks (stdout is line-buffered: one write per
+    // number otherwise), at least every 200 ms so a reader downstream still sees them stream.
+    let mut piped = Piped::new();
     let summary = wb
         .batch(input, &options, |r| {
             let line = print::batch_line(r, common.json);
@@ -677,10 +716,12 @@ async fn batch(common: &Common, args: BatchArgs) -> Result<(), UserError> {
                         bar.set_message(format!("{failed} failed"));
                     }
                 }
-                None => out!("{line}"),
+                None => piped.line(&line),
             }
         })
-        .await?;
+        .await;
+    piped.flush();
+    let summary = summary?;
     if let Some(bar) = progress {
         bar.finish_and_clear();
     }
