@@ -785,10 +785,15 @@ mod tests {
     const NOBODY: &str = "+14155550111";
     const BROKEN: &str = "+14155550122";
 
-    async fn run_batch(mode: Mode) -> (Vec<NumberResult>, BatchSummary, HashMap<String, usize>) {
+    /// Runs `lines` against a counting server: the results by line, the summary, and how many
+    /// requests each number reached the server with.
+    async fn run_lines(
+        mode: Mode,
+        lines: &[&str],
+    ) -> (Vec<NumberResult>, BatchSummary, HashMap<String, usize>) {
         let seen = Arc::new(std::sync::Mutex::new(HashMap::new()));
         let client = counting_server(seen.clone()).await;
-        let input = [ADA, NOBODY, ADA, BROKEN, NOBODY, BROKEN, ADA].join("\n");
+        let input = lines.join("\n");
         let options = BatchOptions {
             mode,
             ..BatchOptions::default()
@@ -806,6 +811,10 @@ mod tests {
         results.sort_by_key(|r| r.line);
         let seen = seen.lock().unwrap().clone();
         (results, summary, seen)
+    }
+
+    async fn run_batch(mode: Mode) -> (Vec<NumberResult>, BatchSummary, HashMap<String, usize>) {
+        run_lines(mode, &[ADA, NOBODY, ADA, BROKEN, NOBODY, BROKEN, ADA]).await
     }
 
     #[tokio::test]
@@ -863,26 +872,9 @@ mod tests {
     #[tokio::test]
     async fn invalid_numbers_are_reported_and_never_sent() {
         for mode in [Mode::Mirror, Mode::Concurrent(2)] {
-            let seen = Arc::new(std::sync::Mutex::new(HashMap::new()));
-            let client = counting_server(seen.clone()).await;
             // Too few digits, not a number, a digit too many: refused, never sent.
-            let input = [ADA, "+12025018", "not a number", "+1 415 555 01000", NOBODY].join("\n");
-            let options = BatchOptions {
-                mode,
-                ..BatchOptions::default()
-            };
-            let mut results = Vec::new();
-            let summary = run(
-                client,
-                &Platform::default(),
-                std::io::Cursor::new(input.into_bytes()),
-                &options,
-                |r| results.push(r.clone()),
-            )
-            .await
-            .unwrap();
-            results.sort_by_key(|r| r.line);
-            let seen = seen.lock().unwrap().clone();
+            let lines = [ADA, "+12025018", "not a number", "+1 415 555 01000", NOBODY];
+            let (results, summary, seen) = run_lines(mode, &lines).await;
             assert_eq!(
                 seen.keys()
                     .map(String::as_str)

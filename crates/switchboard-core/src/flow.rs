@@ -1480,6 +1480,24 @@ mod tests {
         .clone()
     }
 
+    /// The Save as the window sends it: the test platform and call, the form's values complete.
+    async fn save<'f>(
+        f: &'f mut PlaceholderFlow,
+        client: &AppConnectClient,
+        name: &str,
+        contact_type: Option<String>,
+    ) -> Result<&'f FlowState, FlowError> {
+        f.save(
+            client,
+            &platform(),
+            name,
+            contact_type,
+            &call(),
+            FormValues::Complete,
+        )
+        .await
+    }
+
     fn flow() -> PlaceholderFlow {
         PlaceholderFlow::new(
             crate::phone::parse_e164("+12025550100").unwrap(),
@@ -1498,16 +1516,7 @@ mod tests {
         let (client, seen) = scripted(CREATE_ROW_ONLY, CREATED, r#"{"successful":true}"#).await;
         let mut f = flow();
         f.lookup(&client).await.unwrap();
-        f.save(
-            &client,
-            &platform(),
-            "Jane",
-            None,
-            &call(),
-            FormValues::Complete,
-        )
-        .await
-        .unwrap();
+        save(&mut f, &client, "Jane", None).await.unwrap();
         assert_eq!(sent(&seen, 1)["newContactType"], json!(""));
         let (client, seen) = scripted(
             r#"{"successful":true,"contact":[{"id":"createNewContact","name":"Create new contact...","isNewContact":true,"defaultContactType":"lead"}]}"#,
@@ -1517,16 +1526,9 @@ mod tests {
         .await;
         let mut f = flow();
         f.lookup(&client).await.unwrap();
-        f.save(
-            &client,
-            &platform(),
-            "Jane",
-            Some(String::new()),
-            &call(),
-            FormValues::Complete,
-        )
-        .await
-        .unwrap();
+        save(&mut f, &client, "Jane", Some(String::new()))
+            .await
+            .unwrap();
         assert_eq!(sent(&seen, 1)["newContactType"], json!("lead"));
         assert_eq!(
             f.steps[1].message_source,
@@ -1607,16 +1609,7 @@ mod tests {
         .await;
         let mut f = flow();
         f.lookup(&client).await.unwrap();
-        f.save(
-            &client,
-            &platform(),
-            "Jane",
-            None,
-            &call(),
-            FormValues::Complete,
-        )
-        .await
-        .unwrap();
+        save(&mut f, &client, "Jane", None).await.unwrap();
         let step = f.steps.last().unwrap();
         assert_eq!(
             step.return_message,
@@ -1627,16 +1620,7 @@ mod tests {
         let (client, _) = scripted(CREATE_ROW_ONLY, CREATED, r#"{"successful":false}"#).await;
         let mut f = flow();
         f.lookup(&client).await.unwrap();
-        f.save(
-            &client,
-            &platform(),
-            "Jane",
-            None,
-            &call(),
-            FormValues::Complete,
-        )
-        .await
-        .unwrap_err();
+        save(&mut f, &client, "Jane", None).await.unwrap_err();
         let step = f.steps.last().unwrap();
         assert_eq!(
             step.return_message,
@@ -1651,16 +1635,7 @@ mod tests {
         let (client, _) = scripted(CREATE_ROW_ONLY, CREATED, r#"{"successful":false,"returnMessage":{"message":"Existing log for session s1","messageType":"warning","ttl":3000}}"#).await;
         let mut f = flow();
         f.lookup(&client).await.unwrap();
-        f.save(
-            &client,
-            &platform(),
-            "Jane",
-            None,
-            &call(),
-            FormValues::Complete,
-        )
-        .await
-        .unwrap_err();
+        save(&mut f, &client, "Jane", None).await.unwrap_err();
         let step = f.steps.last().unwrap();
         assert_eq!(
             step.return_message
@@ -1785,16 +1760,7 @@ mod tests {
         .await;
         let mut f = flow();
         f.lookup(&client).await.unwrap();
-        f.save(
-            &client,
-            &platform(),
-            "Jane",
-            None,
-            &call(),
-            FormValues::Complete,
-        )
-        .await
-        .unwrap();
+        save(&mut f, &client, "Jane", None).await.unwrap();
         assert_eq!(sent(&seen, 2)["contactId"], "c7");
         assert_eq!(f.steps[1].lints[0].rule, "create-unsuccessful-with-contact");
     }

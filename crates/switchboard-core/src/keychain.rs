@@ -178,14 +178,14 @@ fn once_more<T>(call: impl Fn() -> keyring::Result<T>) -> keyring::Result<T> {
 fn went_away(e: &keyring::Error) -> bool {
     match e {
         keyring::Error::PlatformFailure(inner) | keyring::Error::NoStorageAccess(inner) => {
-            let cause = inner.to_string();
+            let cause = inner.to_string().to_ascii_lowercase();
             [
                 "disconnected from message bus",
-                "NoReply",
+                "noreply",
                 "did not receive a reply",
             ]
             .iter()
-            .any(|m| cause.to_ascii_lowercase().contains(&m.to_ascii_lowercase()))
+            .any(|m| cause.contains(m))
         }
         _ => false,
     }
