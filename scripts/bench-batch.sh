@@ -5,15 +5,17 @@
 # numbers too, so a memory that grows with the input shows. It then loads the same endpoint with
 # `oha` or `wrk` (same connections, same time) and prints the ratio.
 #
-# Two rounds, side by side in one run:
+# Two rounds, side by side in one run, each of ROUNDS (3) pairs of a batch of N numbers and the
+# load tool, one right after the other; the ratio printed is the median of the pairs':
 #   pinned   - the sandbox on CPU 0, the client under test (switchboard, then the load tool) on the
 #              other CPUs: each tool drives a server that has a core of its own, as a connector on
-#              another machine would. This is the headline figure.
+#              another machine would. This is the headline figure, the one issue 12's 0.8x is
+#              judged on.
 #   shared   - nothing pinned: the sandbox, the client and the load tool share every core, so a
 #              client that spends more CPU per request also slows the server down.
 # PIN=0 skips the pinned round (it needs at least 2 CPUs and `taskset`).
 #
-# Usage: scripts/bench-batch.sh            N=20000 C=4 LOAD_SECS=5 scripts/bench-batch.sh
+# Usage: scripts/bench-batch.sh            N=20000 C=4 LOAD_SECS=5 ROUNDS=5 scripts/bench-batch.sh
 # Needs a Secret Service for the sign-in: it re-runs itself under scripts/with-keyring.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -26,6 +28,7 @@ N="${N:-100000}"
 PIN="${PIN:-1}"
 C="${C:-8}"
 LOAD_SECS="${LOAD_SECS:-10}"
+ROUNDS="${ROUNDS:-3}"
 BIN="${SWITCHBOARD_BIN:-${CARGO_TARGET_DIR:-target}/release/switchboard}"
 export SWITCHBOARD_KEYCHAIN_SERVICE="switchboard-bench-$$"
 
@@ -110,8 +113,26 @@ raw_load() { # threads label [cpu list]
   raw_rps="$raw"
   printf '%-30s %8s seconds                  %10.0f requests/s\n' "$2" "$LOAD_SECS" "$raw"
 }
-ratio() { # batch rps, raw rps, label
-  printf '%s: batch / raw = %.2f (target: at least 0.80)\n' "$3" "$(echo "$1 / $2" | bc -l)"
+median() { sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+# ROUNDS pairs (batch of N numbers, then the load tool), one right after the other: on a small
+# machine one pair depends on where the scheduler happens to put the threads, so the figure is
+# the median of the pairs' ratios.
+compare() { # label [cpu list for the client and the load tool] [load-tool threads] [verdict]
+  local ratios=() b=() r=()
+  for i in $(seq 1 "$ROUNDS"); do
+    run_batch "$work/numbers.txt" "batch, N, $1 ($i)" "${2:-}"
+    b+=("$rps")
+    if [ -n "$tool" ]; then
+      raw_load "${3:-$cpus}" "$tool -c $C, $1 ($i)" "${2:-}"
+      r+=("$raw_rps")
+      ratios+=("$(echo "$rps / $raw_rps" | bc -l)")
+    fi
+  done
+  [ -z "$tool" ] && return
+  printf '%s: batch / raw = %.2f, the median of %s pairs (%s); medians %.0f and %.0f per second (%s)\n' \
+    "$1" "$(printf '%s\n' "${ratios[@]}" | median)" "$ROUNDS" \
+    "$(printf '%.2f ' "${ratios[@]}" | sed 's/ $//')" \
+    "$(printf '%s\n' "${b[@]}" | median)" "$(printf '%s\n' "${r[@]}" | median)" "$4"
 }
 
 echo "switchboard batch --concurrency $C against $url ($cpus CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg))"
@@ -121,20 +142,14 @@ if [ "$PIN" = 1 ]; then
   echo "-- pinned: sandbox on CPU 0, the client under test on CPU $client_cpus"
   pin_server 0
   run_batch "$work/numbers-tenth.txt" "batch, N/10, pinned" "$client_cpus"
-  run_batch "$work/numbers.txt" "batch, N, pinned" "$client_cpus"
-  pinned_batch="$rps"
-  if [ -n "$tool" ]; then
-    raw_load "$client_threads" "$tool -c $C, pinned" "$client_cpus"
-    ratio "$pinned_batch" "$raw_rps" "pinned"
-  fi
+  compare pinned "$client_cpus" "$client_threads" "issue 12's target: at least 0.80"
   pin_server "0-$((cpus - 1))"
 fi
 
 echo "-- shared: nothing pinned"
 run_batch "$work/numbers-tenth.txt" "batch, N/10, shared"
-run_batch "$work/numbers.txt" "batch, N, shared"
-shared_batch="$rps"
-if [ -n "$tool" ]; then
-  raw_load "$cpus" "$tool -c $C, shared"
-  ratio "$shared_batch" "$raw_rps" "shared"
+if [ "$PIN" = 1 ]; then
+  compare shared "" "$cpus" "for information: on 2 cores this measures how the scheduler shares them"
+else
+  compare shared "" "$cpus" "issue 12's target: at least 0.80 (no pinned round on this machine)"
 fi

@@ -1028,12 +1028,23 @@ impl AppConnectClient {
         secrets: Secrets,
     ) -> Called<T> {
         let (called, _) = self
-            .call_with(method, path, query, body, authed, secrets, Record::Text)
+            .call_with(
+                method,
+                path,
+                query,
+                body,
+                authed,
+                secrets,
+                Record::Text,
+                |_| None,
+            )
             .await;
         called
     }
 
     /// `call`, recording the body as `record` says; gives the shown JSON of a lean record.
+    /// `usual` decodes a lean record's ordinary 2xx answer as serde would, without copies, or
+    /// gives `None` to leave it to serde (`FindContactResponse::from_usual`).
     #[allow(clippy::too_many_arguments)]
     async fn call_with<T: DeserializeOwned>(
         &self,
@@ -1044,6 +1055,7 @@ impl AppConnectClient {
         authed: bool,
         mut secrets: Secrets,
         record: Record,
+        usual: fn(&Value) -> Option<T>,
     ) -> (Called<T>, Option<Value>) {
         let jwt = if authed {
             match self.require_jwt() {
@@ -1085,7 +1097,7 @@ impl AppConnectClient {
         // Decoding quotes the body in its errors, so they are masked too.
         let result = raw.and_then(|mut r| match r.json.take() {
             Some(Ok(v)) if r.lean => {
-                let (result, mut v) = decode_keeping::<T>(r, v);
+                let (result, mut v) = decode_keeping::<T>(r, v, usual);
                 // The answer as the record shows it: the parsed value itself, redacted and
                 // masked in place once decoding is done with it.
                 secrets.json_in_place(&mut v);
@@ -1334,8 +1346,18 @@ impl AppConnectClient {
             ("isExtension", is_extension.to_string()),
         ];
         let (method, path, secrets) = (Method::GET, "contact", Secrets::default());
-        self.call_with(method, path, &q, Body::None, true, secrets, Record::Lean)
-            .await
+        let usual = FindContactResponse::from_usual;
+        self.call_with(
+            method,
+            path,
+            &q,
+            Body::None,
+            true,
+            secrets,
+            Record::Lean,
+            usual,
+        )
+        .await
     }
 
     /// `GET /custom/contact/search?name=`: the client's "Search contacts" row (`useContactSearch`).
@@ -1520,11 +1542,18 @@ fn json_problem(status: u16, e: &serde_json::Error, body: &str) -> String {
 /// [`decode`] of an answer parsed as `v`, giving `v` back (for the lean record) with the same
 /// result. A 2xx answer that is not a rejection (the usual one) is decoded into `T` from `&v`,
 /// which is what `from_value` makes of a copy, without the copy.
-fn decode_keeping<T: DeserializeOwned>(mut raw: Raw, v: Value) -> (Result<T, ClientError>, Value) {
+fn decode_keeping<T: DeserializeOwned>(
+    mut raw: Raw,
+    v: Value,
+    usual: fn(&Value) -> Option<T>,
+) -> (Result<T, ClientError>, Value) {
     let plain_success = (200..=299).contains(&raw.status)
         && raw.not_utf8.is_none()
         && v.get("successful") != Some(&Value::Bool(false));
     if plain_success {
+        if let Some(typed) = usual(&v) {
+            return (Ok(typed), v);
+        }
         let typed =
             <T as serde::Deserialize>::deserialize(&v).map_err(|e| ClientError::BadResponse {
                 reason: format!("unexpected shape: {e}"),

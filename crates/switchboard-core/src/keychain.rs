@@ -137,9 +137,8 @@ impl Keychain {
             return Ok(());
         }
         let text = serde_json::to_string(accounts).unwrap_or_else(|_| "[]".to_owned());
-        self.entry(INDEX_ACCOUNT)?
-            .set_password(&text)
-            .map_err(|e| map_err(INDEX_ACCOUNT, e))
+        let entry = self.entry(INDEX_ACCOUNT)?;
+        once_more(|| entry.set_password(&text)).map_err(|e| map_err(INDEX_ACCOUNT, e))
     }
 
     /// "Forget everything": deletes every entry this service wrote (sessions, login fields, for
@@ -183,6 +182,9 @@ fn went_away(e: &keyring::Error) -> bool {
                 "disconnected from message bus",
                 "noreply",
                 "did not receive a reply",
+                // The call opened its session with the daemon that went away, and the one D-Bus
+                // started in its place does not know it.
+                "session wrapping the secret does not exist",
             ]
             .iter()
             .any(|m| cause.contains(m))
@@ -387,6 +389,19 @@ mod tests {
         });
         assert_eq!(r.unwrap(), "value");
         assert_eq!(calls.get(), 2, "one more try");
+        // A call whose secret session was opened with the daemon that went away.
+        calls.set(0);
+        let r = once_more(|| {
+            calls.set(calls.get() + 1);
+            if calls.get() == 1 {
+                Err(keyring::Error::PlatformFailure(
+                    "DBus error: The session wrapping the secret does not exist".into(),
+                ))
+            } else {
+                Ok("value")
+            }
+        });
+        assert_eq!((r.unwrap(), calls.get()), ("value", 2));
         // Still gone: the second failure is the answer (no loop).
         calls.set(0);
         let r: keyring::Result<()> = once_more(|| {

@@ -124,7 +124,8 @@ pub struct LookupNumber {
 }
 
 /// [`parse_sendable`] for a batch, which sends the number without reporting its region or national
-/// significant number: it checks validity once and looks the region up only to explain a refusal.
+/// significant number: it checks validity only for a number of impossible length, and looks the
+/// region up only to explain a refusal.
 /// The same input gives the same E.164 and the same errors, an invalid number's included.
 pub fn lookup_number(
     input: &str,
@@ -136,14 +137,17 @@ pub fn lookup_number(
             is_extension: true,
         },
         Parsed::Number(number) => {
-            if !phonenumber::is_valid(&number) && !possible_length(&e164_of(&number)) {
+            let e164 = e164_of(&number);
+            // The same rule as `sendable`, its cheap half first: a possible length is a table
+            // look-up, validity runs the region's patterns (for +1, each of 25 regions' in turn).
+            if !possible_length(&e164) && !phonenumber::is_valid(&number) {
                 return Err(PhoneError::NotValid {
                     input: input.trim().to_owned(),
-                    region: region_of(&number).or_else(|| main_region_of_code(&e164_of(&number))),
+                    region: region_of(&number).or_else(|| main_region_of_code(&e164)),
                 });
             }
             LookupNumber {
-                e164: e164_of(&number),
+                e164,
                 is_extension: false,
             }
         }

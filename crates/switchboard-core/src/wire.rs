@@ -233,6 +233,86 @@ impl FindContactResponse {
     pub fn real_matches(&self) -> impl Iterator<Item = &ContactInfo> {
         self.contact.iter().filter(|c| !c.is_create_row())
     }
+
+    /// The usual answer read from its parsed JSON without the copies the tolerant `Deserialize`
+    /// makes (each tolerant field is re-read from a copy of its value): what
+    /// `FindContactResponse::deserialize(v)` gives, or `None` when any part is out of the
+    /// ordinary (a non-bool `successful` or `isNewContact`, a `contact` or `returnMessage` that
+    /// is not a list or an object, a contact that is not an object, an id that is not a string,
+    /// number or null), for the caller to decode through serde. A batch decodes every answer.
+    pub fn from_usual(v: &Value) -> Option<Self> {
+        let mut out = Self::default();
+        for (key, v) in v.as_object()? {
+            match key.as_str() {
+                "successful" => out.successful = v.as_bool()?,
+                "returnMessage" => out.return_message = Some(ReturnMessage::from_usual(v)?),
+                "contact" => {
+                    let items = v.as_array()?;
+                    out.contact = items
+                        .iter()
+                        .map(ContactInfo::from_usual)
+                        .collect::<Option<_>>()?;
+                }
+                _ => {}
+            }
+        }
+        Some(out)
+    }
+}
+
+/// A tolerant string field: a string is kept, anything else reads as absent (as `lenient`).
+fn usual_str(v: &Value) -> Option<String> {
+    v.as_str().map(str::to_owned)
+}
+
+/// An `Option<Value>` field: `null` reads as absent.
+fn usual_value(v: &Value) -> Option<Value> {
+    (!v.is_null()).then(|| v.clone())
+}
+
+impl ReturnMessage {
+    fn from_usual(v: &Value) -> Option<Self> {
+        let mut out = Self::default();
+        for (key, v) in v.as_object()? {
+            match key.as_str() {
+                "message" => out.message = usual_str(v),
+                "messageType" => out.message_type = usual_str(v),
+                "ttl" => out.ttl = v.as_u64(),
+                "details" => out.details = usual_value(v),
+                _ => {}
+            }
+        }
+        Some(out)
+    }
+}
+
+impl ContactInfo {
+    fn from_usual(v: &Value) -> Option<Self> {
+        let mut out = Self::default();
+        for (key, v) in v.as_object()? {
+            match key.as_str() {
+                "id" => {
+                    out.id = match v {
+                        Value::String(s) => s.clone(),
+                        Value::Number(n) => n.to_string(),
+                        Value::Null => String::new(),
+                        _ => return None,
+                    }
+                }
+                "name" => out.name = usual_str(v),
+                "type" => out.kind = usual_str(v),
+                "phone" => out.phone = usual_str(v),
+                "title" => out.title = usual_str(v),
+                "company" => out.company = usual_str(v),
+                "mostRecentActivityDate" => out.most_recent_activity_date = usual_str(v),
+                "additionalInfo" => out.additional_info = usual_value(v),
+                "isNewContact" => out.is_new_contact = v.as_bool()?,
+                "defaultContactType" => out.default_contact_type = usual_str(v),
+                _ => {}
+            }
+        }
+        Some(out)
+    }
 }
 
 /// `POST /contact` body.
@@ -622,5 +702,83 @@ mod tests {
         assert_variants_fit(&[LintLevel::Error, LintLevel::Warning]);
         use crate::check::Severity;
         assert_variants_fit(&[Severity::Error, Severity::Warning]);
+    }
+
+    /// `FindContactResponse::from_usual` gives what serde gives, or leaves the answer to serde:
+    /// every field of the answer, its message and a contact is set in turn to each of a range of
+    /// JSON values (and left out), alone and together with the others.
+    #[test]
+    fn the_usual_reading_of_a_find_answer_is_serdes() {
+        use serde_json::json;
+        let odd = [
+            None,
+            Some(json!(null)),
+            Some(json!(true)),
+            Some(json!(false)),
+            Some(json!("text")),
+            Some(json!("")),
+            Some(json!(0)),
+            Some(json!(5000)),
+            Some(json!(-1)),
+            Some(json!(1.5)),
+            Some(json!(18446744073709551615u64)),
+            Some(json!([])),
+            Some(json!(["a", "warning", 3])),
+            Some(json!({})),
+            Some(json!({"a": [1, {"b": null}]})),
+        ];
+        let message = json!({"message": "Found", "messageType": "success", "ttl": 3000,
+            "details": [{"title": "t", "items": []}], "extra": 1});
+        let contact = json!({"id": "42", "name": "Ada", "type": "Lead", "phone": "+1415",
+            "title": "Dr", "company": "Acme", "mostRecentActivityDate": "2024-01-01",
+            "additionalInfo": {"matter": [{"const": "m", "title": "M"}]}, "isNewContact": false,
+            "defaultContactType": "lead", "unknown": {"x": 1}});
+        let create = json!({"id": "createNewContact", "name": "Create new contact...",
+            "isNewContact": true, "additionalInfo": null});
+        let answer = |c: Value| json!({"successful": true, "returnMessage": message, "contact": c});
+        let mut answers = vec![
+            answer(json!([contact, create])),
+            answer(json!([create])),
+            answer(json!([])),
+            json!({}),
+            answer(json!([contact, 7, create])),
+            answer(json!({"id": 1})),
+        ];
+        let with = |base: &Value, key: &str, v: &Option<Value>| {
+            let mut out = base.clone();
+            let map = out.as_object_mut().unwrap();
+            match v {
+                Some(v) => map.insert(key.to_owned(), v.clone()),
+                None => map.remove(key),
+            };
+            out
+        };
+        for v in &odd {
+            for key in ["successful", "returnMessage", "contact", "other"] {
+                answers.push(with(&answer(json!([contact, create])), key, v));
+            }
+            for key in ["message", "messageType", "ttl", "details", "other"] {
+                let m = with(&message, key, v);
+                answers.push(json!({"successful": true, "returnMessage": m, "contact": []}));
+            }
+            for key in contact.as_object().unwrap().keys() {
+                answers.push(answer(json!([with(&contact, key, v), create])));
+                answers.push(answer(json!([with(&create, key, v)])));
+            }
+            answers.push(answer(json!([v.clone().unwrap_or_default(), contact])));
+        }
+        let mut usual = 0;
+        for a in &answers {
+            let serde = FindContactResponse::deserialize(a).map_err(|e| e.to_string());
+            match FindContactResponse::from_usual(a) {
+                Some(fast) => {
+                    usual += 1;
+                    assert_eq!(Ok(fast), serde, "{a}");
+                }
+                // Left to serde: only answers with something out of the ordinary.
+                None => assert_ne!(a, &answer(json!([contact, create])), "{a}"),
+            }
+        }
+        assert!(usual > answers.len() / 2, "{usual} of {}", answers.len());
     }
 }
